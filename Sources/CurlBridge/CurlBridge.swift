@@ -1,0 +1,1 @@
+// CurlBridge: placeholder until its first sources land.

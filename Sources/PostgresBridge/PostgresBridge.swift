@@ -1,0 +1,1 @@
+// PostgresBridge: placeholder until its first sources land.

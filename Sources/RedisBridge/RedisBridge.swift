@@ -1,0 +1,1 @@
+// RedisBridge: placeholder until its first sources land.

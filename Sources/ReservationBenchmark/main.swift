@@ -1,0 +1,2 @@
+// ReservationBenchmark: placeholder until its first sources land.
+print("reservation-bench: not yet")

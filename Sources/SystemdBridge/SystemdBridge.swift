@@ -1,0 +1,1 @@
+// SystemdBridge: placeholder until its first sources land.

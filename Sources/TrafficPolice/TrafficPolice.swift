@@ -1,0 +1,1 @@
+// TrafficPolice: placeholder until its first sources land.

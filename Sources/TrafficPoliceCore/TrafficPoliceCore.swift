@@ -1,0 +1,1 @@
+// TrafficPoliceCore: placeholder until its first sources land.

@@ -1,0 +1,1 @@
+// CLITests: placeholder until its first tests land.

@@ -1,0 +1,1 @@
+// CurlBridgeTests: placeholder until its first tests land.

@@ -1,0 +1,1 @@
+// PostgresBridgeTests: placeholder until its first tests land.

@@ -1,0 +1,1 @@
+// RedisBridgeTests: placeholder until its first tests land.

@@ -1,0 +1,1 @@
+// SystemdBridgeTests: placeholder until its first tests land.

@@ -1,0 +1,1 @@
+// TrafficPoliceCoreTests: placeholder until its first tests land.

@@ -1,0 +1,1 @@
+// TrafficPoliceTests: placeholder until its first tests land.
