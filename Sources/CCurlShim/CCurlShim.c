@@ -28,3 +28,8 @@ CURLcode tp_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
 CURLcode tp_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+CURLcode tp_curl_setopt_xferinfo_callback(CURL *handle, CURLoption option,
+                                          int (*callback)(void *, curl_off_t, curl_off_t,
+                                                          curl_off_t, curl_off_t)) {
+    return curl_easy_setopt(handle, option, callback);
+}

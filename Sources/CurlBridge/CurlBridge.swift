@@ -1,1 +1,0 @@
-// CurlBridge: placeholder until its first sources land.

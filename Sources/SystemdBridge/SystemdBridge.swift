@@ -1,1 +1,0 @@
-// SystemdBridge: placeholder until its first sources land.

@@ -1,1 +1,0 @@
-// CurlBridgeTests: placeholder until its first tests land.

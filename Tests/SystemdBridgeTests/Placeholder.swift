@@ -1,1 +1,0 @@
-// SystemdBridgeTests: placeholder until its first tests land.
