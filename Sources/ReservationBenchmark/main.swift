@@ -1,2 +1,0 @@
-// ReservationBenchmark: placeholder until its first sources land.
-print("reservation-bench: not yet")

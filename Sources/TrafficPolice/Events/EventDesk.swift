@@ -1,0 +1,142 @@
+import Foundation
+import PostgresBridge
+import RedisBridge
+import TrafficPoliceCore
+
+/// The operations on events that the CLI (and later the admin API) offer: create, link, show,
+/// list and the box office, plus applying platform orders — each keeping Redis and the ledger in step.
+///
+/// A sale: Redis decides (one Lua step), then the ledger records. A release: the ledger first, then
+/// Redis. Every step is idempotent, so a retry after a crash between two steps converges, and the
+/// ledger never holds a ticket that Redis does not. Counters missing from Redis are rebuilt from the ledger.
+public struct EventDesk: Sendable {
+    public let ledger: Ledger
+    public let reservations: RedisReservations
+
+    public init(ledger: Ledger, reservations: RedisReservations) {
+        self.ledger = ledger
+        self.reservations = reservations
+    }
+
+    /// Creates the event in the ledger and loads its counters into Redis.
+    @discardableResult
+    public func create(id: EventID, name: String, policy: CapacityPolicy, split: AllocationSplit) async throws
+        -> EventSnapshot
+    {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw DomainError("event name must not be empty") }
+        let stock = EventStock(policy: policy, split: split)
+        let record = EventRecord(id: id, name: trimmed, policy: policy, mode: stock.mode)
+        try await ledger.createEvent(record, allocations: stock.allocation)
+        try await reservations.load(stock, event: id)
+        return try await snapshot(id)
+    }
+
+    /// Links the event's listing on a platform.
+    public func link(_ id: EventID, platform: Platform, platformEventID: String, ticketClassID: String?) async throws {
+        guard !platformEventID.isEmpty else { throw DomainError("--platform-event must not be empty") }
+        try await ledger.link(id, platform: platform, platformEventID: platformEventID, ticketClassID: ticketClassID)
+    }
+
+    /// The event as `event show` prints it: live counters from Redis (rebuilt from the ledger
+    /// when missing), or the ledger's own figures with `source: ledger` when Redis cannot be read.
+    public func snapshot(_ id: EventID, allowLedgerFallback: Bool = false) async throws -> EventSnapshot {
+        guard let event = try await ledger.event(id) else { throw LedgerError.eventNotFound(id) }
+        let listings = try await ledger.listings(id)
+        do {
+            var counters = try await liveCounters(id)
+            counters.capacity = event.policy.capacity
+            return EventSnapshot(event: event, counters: counters, listings: listings, source: "redis")
+        } catch ReservationError.redis where allowLedgerFallback {
+            let stock = try await ledger.eventStock(id)
+            return EventSnapshot(event: event, counters: stock.counters, listings: listings, source: "ledger")
+        }
+    }
+
+    /// Every event, by id.
+    public func list(allowLedgerFallback: Bool = false) async throws -> [EventSnapshot] {
+        var snapshots: [EventSnapshot] = []
+        for event in try await ledger.events() {
+            snapshots.append(try await snapshot(event.id, allowLedgerFallback: allowLedgerFallback))
+        }
+        return snapshots
+    }
+
+    /// Rebuilds the event's Redis counters from the ledger alone.
+    public func rebuild(_ id: EventID) async throws {
+        try await reservations.load(try await ledger.eventStock(id), event: id)
+    }
+
+    /// A box-office sale: from the free stock only, refused in fail-safe, recorded with the operator's name.
+    public func sell(_ id: EventID, quantity: Int, approvedBy: String, saleID: String) async throws -> BoxOfficeResult {
+        let operatorName = approvedBy.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !operatorName.isEmpty else { throw DomainError("--by must name the approving operator") }
+        let result = try await withRebuild(id) {
+            try await reservations.sellBoxOffice(event: id, saleID: saleID, quantity: quantity)
+        }
+        switch result {
+        case .sold(_, let entered):
+            try await ledger.recordBoxOfficeSale(
+                event: id, saleID: saleID, quantity: quantity, approvedBy: operatorName, enteredRedAlert: entered)
+        case .duplicate(let quantity):
+            // A retry after a crash between the two steps: make sure the ledger has it.
+            try await ledger.recordBoxOfficeSale(
+                event: id, saleID: saleID, quantity: quantity, approvedBy: operatorName, enteredRedAlert: false)
+        case .refused, .failsafe:
+            break
+        }
+        return result
+    }
+
+    /// Applies one platform order: the reservation step, then the ledger. Safe to repeat.
+    public func apply(
+        event: EventID, platform: Platform, orderID: String, quantity: Int, source: OrderSource
+    ) async throws -> ReservationResult {
+        let result = try await withRebuild(event) {
+            try await reservations.reserve(event: event, platform: platform, orderID: orderID, quantity: quantity)
+        }
+        // A duplicate reports the first outcome; recording it again is a no-op unless the
+        // first attempt stopped before the ledger write.
+        try await ledger.recordReservation(
+            event: event, platform: platform, orderID: orderID, quantity: quantity, result: result, source: source)
+        return result
+    }
+
+    /// Applies a release (refund or cancellation) of a platform order. Safe to repeat.
+    ///
+    /// The ledger records the release first and Redis frees the tickets second (the reverse of
+    /// a reservation), so that whatever order the steps of concurrent calls interleave in, the
+    /// ledger never counts a ticket Redis has already given to someone else: what the ledger
+    /// holds is always a subset of what Redis holds, and Redis never holds more than C (G1).
+    public func release(event: EventID, platform: Platform, orderID: String, source: OrderSource) async throws
+        -> ReleaseResult
+    {
+        guard try await ledger.event(event) != nil else { throw LedgerError.eventNotFound(event) }
+        try await ledger.recordRelease(event: event, platform: platform, orderID: orderID, source: source)
+        return try await withRebuild(event) {
+            try await reservations.release(event: event, channel: .platform(platform), orderID: orderID)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func liveCounters(_ id: EventID) async throws -> EventCounters {
+        if let counters = try await reservations.counters(event: id) { return counters }
+        try await rebuild(id)
+        guard let counters = try await reservations.counters(event: id) else {
+            throw ReservationError.eventNotLoaded(id.rawValue)
+        }
+        return counters
+    }
+
+    /// Runs a script; when the event's counters are missing from Redis, rebuilds them from the ledger once and retries.
+    private func withRebuild<T: Sendable>(_ id: EventID, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch ReservationError.eventNotLoaded {
+            guard try await ledger.event(id) != nil else { throw LedgerError.eventNotFound(id) }
+            try await rebuild(id)
+            return try await body()
+        }
+    }
+}

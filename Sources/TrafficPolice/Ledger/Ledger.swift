@@ -1,0 +1,279 @@
+import PostgresBridge
+import TrafficPoliceCore
+
+/// The ledger in PostgreSQL: the source of truth that Redis is rebuilt from.
+///
+/// Every write is idempotent: an order or sale recorded twice changes nothing the second time,
+/// and the event's sold count moves in the same transaction as the row that justifies it.
+public struct Ledger: Sendable {
+    public let postgres: PostgresClient
+
+    public init(postgres: PostgresClient) { self.postgres = postgres }
+
+    /// Applies the schema migrations; returns the versions applied now.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try await PostgresMigrator(client: postgres).apply(LedgerMigrations.all)
+    }
+
+    // MARK: - Events and listings
+
+    /// Creates an event with its three listings (unlinked, allocations from `allocations`).
+    public func createEvent(_ event: EventRecord, allocations: [Platform: Int]) async throws {
+        do {
+            try await postgres.withTransaction { session in
+                _ = try await session.query(
+                    """
+                    INSERT INTO events (id, name, capacity, safety_stock_ppm, soft_cap_ppm, mode)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    """,
+                    [
+                        event.id.rawValue, event.name, event.policy.capacity,
+                        Int(event.policy.safetyStockRatio.partsPerMillion),
+                        Int(event.policy.softCapRatio.partsPerMillion), event.mode.rawValue,
+                    ])
+                for platform in Platform.allCases {
+                    _ = try await session.query(
+                        "INSERT INTO listings (event_id, platform, allocation) VALUES ($1, $2, $3)",
+                        [event.id.rawValue, platform.rawValue, allocations[platform] ?? 0])
+                }
+            }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw LedgerError.eventExists(event.id)
+        }
+    }
+
+    public func event(_ id: EventID) async throws -> EventRecord? {
+        let rows = try await postgres.query(
+            "SELECT id, name, capacity, safety_stock_ppm, soft_cap_ppm, mode, sold FROM events WHERE id = $1",
+            [id.rawValue])
+        return try rows.first.map(Self.eventRecord)
+    }
+
+    public func events() async throws -> [EventRecord] {
+        try await postgres.query(
+            "SELECT id, name, capacity, safety_stock_ppm, soft_cap_ppm, mode, sold FROM events ORDER BY id"
+        ).map(Self.eventRecord)
+    }
+
+    public func listings(_ id: EventID) async throws -> [Platform: Listing] {
+        let rows = try await postgres.query(
+            """
+            SELECT platform, allocation, published, platform_event_id, ticket_class_id
+            FROM listings WHERE event_id = $1
+            """, [id.rawValue])
+        var result: [Platform: Listing] = [:]
+        for row in rows {
+            guard let platform = Platform(rawValue: try row.decode("platform", as: String.self)) else {
+                throw LedgerError.corrupt("listing platform \(row["platform"] ?? "NULL")")
+            }
+            result[platform] = Listing(
+                platform: platform, allocation: try row.decode("allocation"), published: try row.decode("published"),
+                platformEventID: row["platform_event_id"], ticketClassID: row["ticket_class_id"])
+        }
+        return result
+    }
+
+    /// Links the event's listing on `platform` to the platform's own event (and ticket class).
+    public func link(_ id: EventID, platform: Platform, platformEventID: String, ticketClassID: String?) async throws {
+        let rows: PostgresRows
+        do {
+            rows = try await postgres.query(
+                """
+                UPDATE listings SET platform_event_id = $3, ticket_class_id = $4, linked_at = now()
+                WHERE event_id = $1 AND platform = $2
+                """, [id.rawValue, platform.rawValue, platformEventID, ticketClassID])
+        } catch let error as PostgresError where error.isUniqueViolation {
+            let owner = try await postgres.query(
+                "SELECT event_id FROM listings WHERE platform = $1 AND platform_event_id = $2",
+                [platform.rawValue, platformEventID])
+            let other = try owner.first.map { try EventID(try $0.decode("event_id", as: String.self)) } ?? id
+            throw LedgerError.platformEventTaken(platform: platform, platformEventID: platformEventID, by: other)
+        }
+        guard rows.affectedRows == 1 else { throw LedgerError.eventNotFound(id) }
+    }
+
+    // MARK: - Orders and sales
+
+    /// Records the reservation step's outcome for one platform order. Idempotent: a second
+    /// record of the same platform order changes nothing and returns false.
+    @discardableResult
+    public func recordReservation(
+        event: EventID, platform: Platform, orderID: String, quantity: Int, result: ReservationResult,
+        source: OrderSource
+    ) async throws -> Bool {
+        try await writeChecked(event) { session in
+            let inserted = try await session.query(
+                """
+                INSERT INTO orders (platform, platform_order_id, event_id, quantity, outcome, excess, source)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (platform, platform_order_id) DO NOTHING
+                """,
+                [
+                    platform.rawValue, orderID, event.rawValue, quantity, result.outcome.rawValue, result.excess,
+                    source.rawValue,
+                ])
+            guard inserted.affectedRows == 1 else { return false }
+            if result.outcome.holdsTickets {
+                _ = try await session.query(
+                    "UPDATE events SET sold = sold + $2, updated_at = now() WHERE id = $1", [event.rawValue, quantity])
+            }
+            if result.excess > 0 {
+                _ = try await session.query(
+                    "UPDATE listings SET allocation = allocation + $3 WHERE event_id = $1 AND platform = $2",
+                    [event.rawValue, platform.rawValue, result.excess])
+            }
+            if result.enteredRedAlert {
+                try await Self.closePlatforms(event, mode: .redAlert, session: session)
+            }
+            return true
+        }
+    }
+
+    /// Records a release (refund or cancellation). Idempotent; a release of an order never seen
+    /// leaves a tombstone so that the order is not reserved later.
+    @discardableResult
+    public func recordRelease(event: EventID, platform: Platform, orderID: String, source: OrderSource) async throws
+        -> ReleaseResult
+    {
+        try await writeChecked(event) { session in
+            let released = try await session.query(
+                """
+                UPDATE orders SET released_at = now()
+                WHERE platform = $1 AND platform_order_id = $2 AND released_at IS NULL
+                RETURNING quantity, outcome
+                """, [platform.rawValue, orderID])
+            if let row = released.first {
+                let quantity: Int = try row.decode("quantity")
+                guard let outcome = ReservationOutcome(rawValue: try row.decode("outcome")) else {
+                    throw LedgerError.corrupt("order outcome \(row["outcome"] ?? "NULL")")
+                }
+                guard outcome.holdsTickets, quantity > 0 else { return .releasedNothingHeld }
+                _ = try await session.query(
+                    "UPDATE events SET sold = sold - $2, updated_at = now() WHERE id = $1", [event.rawValue, quantity])
+                return .released
+            }
+            let tombstone = try await session.query(
+                """
+                INSERT INTO orders (platform, platform_order_id, event_id, quantity, outcome, source, released_at)
+                VALUES ($1, $2, $3, 0, 'overbooked', $4, now())
+                ON CONFLICT (platform, platform_order_id) DO NOTHING
+                """, [platform.rawValue, orderID, event.rawValue, source.rawValue])
+            return tombstone.affectedRows == 1 ? .unknownOrder : .alreadyReleased
+        }
+    }
+
+    /// Records a box-office sale with the approving operator's name. Idempotent per sale id.
+    @discardableResult
+    public func recordBoxOfficeSale(
+        event: EventID, saleID: String, quantity: Int, approvedBy: String, enteredRedAlert: Bool
+    ) async throws -> Bool {
+        try await writeChecked(event) { session in
+            let inserted = try await session.query(
+                """
+                INSERT INTO box_office_sales (id, event_id, quantity, approved_by) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (id) DO NOTHING
+                """, [saleID, event.rawValue, quantity, approvedBy])
+            guard inserted.affectedRows == 1 else { return false }
+            _ = try await session.query(
+                "UPDATE events SET sold = sold + $2, updated_at = now() WHERE id = $1", [event.rawValue, quantity])
+            if enteredRedAlert {
+                try await Self.closePlatforms(event, mode: .redAlert, session: session)
+            }
+            return true
+        }
+    }
+
+    /// Sets the event's mode; `red_alert` and `closed` also set every allocation to what its platform holds.
+    public func setMode(_ mode: EventMode, event: EventID) async throws {
+        try await postgres.withTransaction { session in
+            let rows = try await session.query(
+                "UPDATE events SET mode = $2, updated_at = now() WHERE id = $1", [event.rawValue, mode.rawValue])
+            guard rows.affectedRows == 1 else { throw LedgerError.eventNotFound(event) }
+            if mode == .redAlert || mode == .closed {
+                try await Self.closePlatforms(event, mode: mode, session: session)
+            }
+        }
+    }
+
+    /// Every order and box-office sale of the event, tombstones included.
+    public func orders(_ id: EventID) async throws -> [OrderRecord] {
+        var records: [OrderRecord] = []
+        for row in try await postgres.query(
+            """
+            SELECT platform, platform_order_id, quantity, outcome, excess, released_at IS NOT NULL AS released
+            FROM orders WHERE event_id = $1
+            """, [id.rawValue])
+        {
+            guard let platform = Platform(rawValue: try row.decode("platform")),
+                let outcome = ReservationOutcome(rawValue: try row.decode("outcome"))
+            else {
+                throw LedgerError.corrupt("order \(row["platform_order_id"] ?? "?") of event \(id)")
+            }
+            records.append(
+                OrderRecord(
+                    channel: .platform(platform), orderID: try row.decode("platform_order_id"),
+                    quantity: try row.decode("quantity"), outcome: outcome, excess: try row.decode("excess"),
+                    released: try row.decode("released")))
+        }
+        for row in try await postgres.query(
+            "SELECT id, quantity FROM box_office_sales WHERE event_id = $1", [id.rawValue])
+        {
+            records.append(
+                OrderRecord(
+                    channel: .boxOffice, orderID: try row.decode("id"), quantity: try row.decode("quantity"),
+                    outcome: .accepted))
+        }
+        return records
+    }
+
+    /// The event's counters as the ledger alone implies them: what Redis is rebuilt from.
+    public func eventStock(_ id: EventID) async throws -> EventStock {
+        guard let event = try await event(id) else { throw LedgerError.eventNotFound(id) }
+        let listings = try await listings(id)
+        let orders = try await orders(id)
+        return EventStock(
+            policy: event.policy, allocations: listings.mapValues(\.allocation), mode: event.mode, orders: orders)
+    }
+
+    // MARK: - Helpers
+
+    /// Runs a write in a transaction, turning the ledger's no-oversell check into ``LedgerError/wouldOversell``.
+    private func writeChecked<T: Sendable>(_ event: EventID, _ body: (PostgresSession) async throws -> T)
+        async throws -> T
+    {
+        do {
+            return try await postgres.withTransaction(body)
+        } catch let error as PostgresError where error.sqlState == "23514" {
+            throw LedgerError.wouldOversell(event)
+        } catch let error as PostgresError where error.sqlState == "23503" {
+            throw LedgerError.eventNotFound(event)
+        }
+    }
+
+    private static func closePlatforms(_ event: EventID, mode: EventMode, session: PostgresSession) async throws {
+        _ = try await session.query(
+            "UPDATE events SET mode = $2, updated_at = now() WHERE id = $1 AND mode IN ('open', $2)",
+            [event.rawValue, mode.rawValue])
+        _ = try await session.query(
+            """
+            UPDATE listings l SET allocation = COALESCE((
+                SELECT sum(o.quantity) FROM orders o
+                WHERE o.event_id = l.event_id AND o.platform = l.platform
+                  AND o.outcome <> 'overbooked' AND o.released_at IS NULL), 0)
+            WHERE l.event_id = $1
+            """, [event.rawValue])
+    }
+
+    private static func eventRecord(_ row: PostgresRow) throws -> EventRecord {
+        let id = try EventID(try row.decode("id", as: String.self))
+        guard let mode = EventMode(rawValue: try row.decode("mode")) else {
+            throw LedgerError.corrupt("mode \(row["mode"] ?? "NULL") of event \(id)")
+        }
+        let policy = try CapacityPolicy(
+            capacity: try row.decode("capacity"),
+            safetyStock: try Ratio(partsPerMillion: try row.decode("safety_stock_ppm", as: Int64.self)),
+            softCap: try Ratio(partsPerMillion: try row.decode("soft_cap_ppm", as: Int64.self)))
+        return EventRecord(id: id, name: try row.decode("name"), policy: policy, mode: mode, sold: try row.decode("sold"))
+    }
+}

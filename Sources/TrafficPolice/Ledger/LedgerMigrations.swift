@@ -1,0 +1,68 @@
+import PostgresBridge
+
+/// The ledger's schema, as versioned migrations applied in order by `traffic-police migrate`.
+///
+/// Never edit a migration that has shipped: add the next version instead.
+public enum LedgerMigrations {
+    public static let all: [PostgresMigration] = [v1]
+
+    /// Events, listings, orders and box-office sales.
+    ///
+    /// `events.sold` is kept in the same transaction as every order and sale, and its CHECK
+    /// makes PostgreSQL itself refuse a ledger that counts more than the capacity (G1).
+    static let v1 = PostgresMigration(
+        version: 1, name: "ledger",
+        sql: """
+            CREATE TABLE events (
+                id               text PRIMARY KEY,
+                name             text NOT NULL,
+                capacity         integer NOT NULL CHECK (capacity >= 1),
+                safety_stock_ppm integer NOT NULL CHECK (safety_stock_ppm >= 0 AND safety_stock_ppm < 1000000),
+                soft_cap_ppm     integer NOT NULL CHECK (soft_cap_ppm > 0 AND soft_cap_ppm <= 1000000 - safety_stock_ppm),
+                mode             text NOT NULL DEFAULT 'open' CHECK (mode IN ('open', 'red_alert', 'closed', 'failsafe')),
+                sold             integer NOT NULL DEFAULT 0,
+                created_at       timestamptz NOT NULL DEFAULT now(),
+                updated_at       timestamptz NOT NULL DEFAULT now(),
+                CONSTRAINT events_no_oversell CHECK (sold >= 0 AND sold <= capacity)
+            );
+
+            CREATE TABLE listings (
+                event_id          text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+                platform          text NOT NULL CHECK (platform IN ('eventbrite', 'luma', 'meetup')),
+                allocation        integer NOT NULL CHECK (allocation >= 0),
+                published         integer NOT NULL DEFAULT 0 CHECK (published >= 0),
+                platform_event_id text,
+                ticket_class_id   text,
+                linked_at         timestamptz,
+                fencing_token     bigint NOT NULL DEFAULT 0,
+                PRIMARY KEY (event_id, platform)
+            );
+            CREATE UNIQUE INDEX listings_platform_event ON listings (platform, platform_event_id)
+                WHERE platform_event_id IS NOT NULL;
+
+            CREATE TABLE orders (
+                platform          text NOT NULL CHECK (platform IN ('eventbrite', 'luma', 'meetup')),
+                platform_order_id text NOT NULL,
+                event_id          text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+                quantity          integer NOT NULL CHECK (quantity >= 0),
+                outcome           text NOT NULL CHECK (outcome IN ('accepted', 'absorbed', 'overbooked')),
+                excess            integer NOT NULL DEFAULT 0 CHECK (excess >= 0),
+                source            text NOT NULL,
+                created_at        timestamptz NOT NULL DEFAULT now(),
+                released_at       timestamptz,
+                PRIMARY KEY (platform, platform_order_id)
+            );
+            CREATE INDEX orders_event ON orders (event_id);
+            COMMENT ON TABLE orders IS
+                'One row per platform order (Eventbrite order, Luma guest, Meetup RSVP). A release of an order never seen is kept as a tombstone: quantity 0, outcome overbooked, released_at set.';
+
+            CREATE TABLE box_office_sales (
+                id          text PRIMARY KEY,
+                event_id    text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+                quantity    integer NOT NULL CHECK (quantity >= 1),
+                approved_by text NOT NULL CHECK (length(btrim(approved_by)) > 0),
+                created_at  timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX box_office_sales_event ON box_office_sales (event_id);
+            """)
+}

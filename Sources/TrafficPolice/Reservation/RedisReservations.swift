@@ -1,0 +1,169 @@
+import RedisBridge
+import TrafficPoliceCore
+
+/// The reservation path: each decision is one atomic Lua step in Redis (``ReservationScripts``).
+///
+/// A thin shell: it passes arguments to a script and turns the reply into the core's value types.
+public struct RedisReservations: Sendable {
+    public let redis: RedisClient
+
+    public init(redis: RedisClient) { self.redis = redis }
+
+    /// Decides one platform order: accepted, absorbed or overbooked; a repeated order id gets its first outcome.
+    public func reserve(event: EventID, platform: Platform, orderID: String, quantity: Int) async throws
+        -> ReservationResult
+    {
+        try EventStock.validate(quantity: quantity)
+        let reply = try await run(ReservationScripts.reserve, event, [platform.rawValue, orderID, String(quantity)])
+        return try Self.reservationResult(reply)
+    }
+
+    /// Decides many orders in one pipeline (same results as calling ``reserve`` for each, in order).
+    public func reserveBatch(event: EventID, orders: [(platform: Platform, orderID: String, quantity: Int)])
+        async throws -> [ReservationResult]
+    {
+        for order in orders { try EventStock.validate(quantity: order.quantity) }
+        let keys = EventKeys(event).all
+        let replies: [RedisReply]
+        do {
+            replies = try await redis.evalSHAPipeline(
+                ReservationScripts.reserve,
+                calls: orders.map { (keys, [$0.platform.rawValue, $0.orderID, String($0.quantity)]) })
+        } catch let error as RedisError {
+            throw ReservationError.redis(error)
+        }
+        return try replies.map { reply in
+            if case .error(let message) = reply { throw Self.mapServerError(message, event) }
+            return try Self.reservationResult(reply)
+        }
+    }
+
+    /// Releases one order (refund or cancellation); idempotent.
+    public func release(event: EventID, channel: SalesChannel, orderID: String) async throws -> ReleaseResult {
+        let reply = try await run(ReservationScripts.release, event, [channel.name, orderID])
+        guard let text = reply.string, let result = ReleaseResult(rawValue: text) else {
+            throw ReservationError.unexpectedReply("\(reply)")
+        }
+        return result
+    }
+
+    /// A box-office sale from the free stock; idempotent per sale id; refused in fail-safe.
+    public func sellBoxOffice(event: EventID, saleID: String, quantity: Int) async throws -> BoxOfficeResult {
+        try EventStock.validate(quantity: quantity)
+        let reply = try await run(ReservationScripts.sellBoxOffice, event, [saleID, String(quantity)])
+        guard let items = reply.array, items.count == 4, let kind = items[0].string,
+            let number = items[1].integer, let stock = items[2].integer, let entered = items[3].integer
+        else {
+            throw ReservationError.unexpectedReply("\(reply)")
+        }
+        switch kind {
+        case "sold": return .sold(stockAfter: Int(stock), enteredRedAlert: entered == 1)
+        case "duplicate": return .duplicate(quantity: Int(number))
+        case "refused": return .refused(available: Int(number))
+        case "failsafe": return .failsafe
+        default: throw ReservationError.unexpectedReply("\(reply)")
+        }
+    }
+
+    /// Replaces the event's counters with `stock` (the rebuild from the ledger), in one atomic step.
+    public func load(_ stock: EventStock, event: EventID) async throws {
+        var arguments = [
+            String(stock.stock), String(stock.policy.capacity), String(stock.policy.safetyStock),
+            String(stock.policy.softCap), stock.mode.rawValue,
+        ]
+        arguments += Platform.allCases.map { String(stock.allocation[$0] ?? 0) }
+        arguments += SalesChannel.all.map { String(stock.sold[$0] ?? 0) }
+        for order in stock.orders.values.sorted(by: { $0.key < $1.key }) {
+            arguments.append(order.key)
+            arguments.append(Self.encode(order))
+        }
+        _ = try await run(ReservationScripts.load, event, arguments)
+    }
+
+    /// Sets the event's mode (closing the platforms for `red_alert` and `closed`); returns the previous mode.
+    @discardableResult
+    public func setMode(_ mode: EventMode, event: EventID) async throws -> EventMode {
+        let reply = try await run(ReservationScripts.setMode, event, [mode.rawValue])
+        guard let text = reply.string, let previous = EventMode(rawValue: text) else {
+            throw ReservationError.unexpectedReply("\(reply)")
+        }
+        return previous
+    }
+
+    /// The live counters, or nil when the event is not loaded.
+    public func counters(event: EventID) async throws -> EventCounters? {
+        let keys = EventKeys(event)
+        let replies: [RedisReply]
+        do {
+            replies = try await redis.pipeline([
+                ["GET", keys.stock],
+                ["HGETALL", keys.allocation],
+                ["HGETALL", keys.sold],
+                ["HGETALL", keys.meta],
+            ])
+        } catch let error as RedisError {
+            throw ReservationError.redis(error)
+        }
+        guard replies.count == 4, let stock = replies[0].integer else { return nil }
+        let allocation = Self.integerHash(replies[1])
+        let sold = Self.integerHash(replies[2])
+        let meta = Self.stringHash(replies[3])
+        return EventCounters(
+            capacity: meta["capacity"].flatMap { Int($0) } ?? 0,
+            stock: Int(stock),
+            allocation: Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, allocation[$0.rawValue] ?? 0) }),
+            sold: Dictionary(uniqueKeysWithValues: SalesChannel.all.map { ($0, sold[$0.name] ?? 0) }),
+            mode: meta["mode"].flatMap(EventMode.init(rawValue:)) ?? .open)
+    }
+
+    // MARK: - Replies
+
+    private func run(_ script: RedisScript, _ event: EventID, _ arguments: [String]) async throws -> RedisReply {
+        do {
+            return try await redis.evalSHA(script, keys: EventKeys(event).all, arguments: arguments)
+        } catch let error as RedisError where error.kind == .serverError {
+            throw Self.mapServerError(error.message, event)
+        } catch let error as RedisError {
+            throw ReservationError.redis(error)
+        }
+    }
+
+    private static func mapServerError(_ message: String, _ event: EventID) -> any Error {
+        if message.hasPrefix("NOEVENT") { return ReservationError.eventNotLoaded(event.rawValue) }
+        if message.contains("quantity") || message.contains("unknown platform") {
+            return DomainError(message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message)
+        }
+        return ReservationError.redis(RedisError(kind: .serverError, message: message))
+    }
+
+    static func reservationResult(_ reply: RedisReply) throws -> ReservationResult {
+        guard let items = reply.array, items.count == 6, let outcomeText = items[1].string,
+            let outcome = ReservationOutcome(rawValue: outcomeText), let duplicate = items[2].integer,
+            let excess = items[3].integer, let stock = items[4].integer, let entered = items[5].integer
+        else {
+            throw ReservationError.unexpectedReply("\(reply)")
+        }
+        return ReservationResult(
+            outcome: outcome, duplicate: duplicate == 1, excess: Int(excess), stockAfter: Int(stock),
+            enteredRedAlert: entered == 1)
+    }
+
+    static func encode(_ order: OrderRecord) -> String {
+        "\(order.outcome.rawValue)|\(order.quantity)|\(order.excess)|\(order.released ? 1 : 0)"
+    }
+
+    private static func stringHash(_ reply: RedisReply) -> [String: String] {
+        guard let items = reply.array else { return [:] }
+        var result: [String: String] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let key = items[index].string, let value = items[index + 1].string { result[key] = value }
+            index += 2
+        }
+        return result
+    }
+
+    private static func integerHash(_ reply: RedisReply) -> [String: Int] {
+        stringHash(reply).compactMapValues { Int($0) }
+    }
+}

@@ -1,1 +1,0 @@
-// TrafficPolice: placeholder until its first sources land.

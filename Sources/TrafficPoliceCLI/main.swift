@@ -1,1 +1,0 @@
-print("traffic-police: not yet")

@@ -1,1 +1,0 @@
-// TrafficPoliceCore: placeholder until its first sources land.

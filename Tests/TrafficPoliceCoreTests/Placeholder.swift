@@ -1,1 +1,0 @@
-// TrafficPoliceCoreTests: placeholder until its first tests land.

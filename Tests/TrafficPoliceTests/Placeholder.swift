@@ -1,1 +1,0 @@
-// TrafficPoliceTests: placeholder until its first tests land.

@@ -1,0 +1,105 @@
+import RedisBridge
+import Testing
+import TrafficPolice
+import TrafficPoliceCore
+
+/// The Lua scripts against their reference model (`EventStock`), on a real Redis.
+@Suite struct ReservationScriptTests {
+    /// One random step of a history.
+    enum Step {
+        case reserve(Platform, String, Int)
+        case release(SalesChannel, String)
+        case sell(String, Int)
+        case mode(EventMode)
+    }
+
+    static func history(seed: UInt64, length: Int, orders: Int) -> [Step] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<length).map { _ in
+            let platform = Platform.allCases.randomElement(using: &rng) ?? .luma
+            let order = "o\(Int.random(in: 0..<orders, using: &rng))"
+            let quantity = Int.random(in: 1...6, using: &rng)
+            switch Int.random(in: 0..<100, using: &rng) {
+            case 0..<70: return .reserve(platform, order, quantity)
+            case 70..<85: return .release(.platform(platform), order)
+            case 85..<97: return .sell("s\(Int.random(in: 0..<orders, using: &rng))", quantity)
+            default: return .mode(Bool.random(using: &rng) ? .failsafe : .open)
+            }
+        }
+    }
+
+    @Test(arguments: 1...12)
+    func scriptsDecideExactlyAsTheModel(seed: UInt64) async throws {
+        try await TestServers.withRedis { redis in
+        let reservations = RedisReservations(redis: redis)
+        let event = try TestServers.eventID("diff")
+        let capacity = Int(seed * 17 % 120) + 5
+        let policy = try CapacityPolicy(
+            capacity: capacity, safetyStock: try Ratio(parsing: seed % 3 == 0 ? "0" : "0.15"),
+            softCap: try Ratio(parsing: seed % 2 == 0 ? "0.85" : "0.5"))
+        var model = EventStock(policy: policy, split: try AllocationSplit(parsing: "eventbrite=3,luma=2,meetup=1"))
+        try await reservations.load(model, event: event)
+
+        for (index, step) in Self.history(seed: seed, length: 300, orders: 50).enumerated() {
+            switch step {
+            case .reserve(let platform, let order, let quantity):
+                let expected = try model.reserve(platform: platform, orderID: order, quantity: quantity)
+                let actual = try await reservations.reserve(
+                    event: event, platform: platform, orderID: order, quantity: quantity)
+                #expect(actual == expected, "step \(index) of seed \(seed): reserve \(platform) \(order) ×\(quantity)")
+            case .release(let channel, let order):
+                let expected = model.release(channel: channel, orderID: order)
+                let actual = try await reservations.release(event: event, channel: channel, orderID: order)
+                #expect(actual == expected, "step \(index) of seed \(seed): release \(channel) \(order)")
+            case .sell(let sale, let quantity):
+                let expected = try model.sellBoxOffice(saleID: sale, quantity: quantity)
+                let actual = try await reservations.sellBoxOffice(event: event, saleID: sale, quantity: quantity)
+                #expect(actual == expected, "step \(index) of seed \(seed): sell \(sale) ×\(quantity)")
+            case .mode(let mode):
+                guard model.mode == .open || model.mode == .failsafe else { continue }
+                model.setMode(mode)
+                try await reservations.setMode(mode, event: event)
+            }
+            let counters = try #require(try await reservations.counters(event: event))
+            #expect(counters == model.counters, "counters after step \(index) of seed \(seed)")
+            #expect(counters.stock >= 0)
+        }
+        _ = try await redis.send(["DEL"] + EventKeys(event).all)
+        }
+    }
+
+    @Test func loadReplacesTheCountersAtomically() async throws {
+        try await TestServers.withRedis { redis in
+        let reservations = RedisReservations(redis: redis)
+        let event = try TestServers.eventID("load")
+        var model = EventStock(policy: try CapacityPolicy(capacity: 50))
+        for n in 0..<40 {
+            _ = try model.reserve(platform: Platform.allCases[n % 3], orderID: "o\(n)", quantity: 1 + n % 2)
+        }
+        try await reservations.load(model, event: event)
+        #expect(try await reservations.counters(event: event) == model.counters)
+        // Every order came along: repeating one returns its first outcome and changes nothing.
+        let repeated = try await reservations.reserve(event: event, platform: .luma, orderID: "o1", quantity: 1)
+        #expect(repeated.duplicate && repeated.outcome == model.orders["luma:o1"]?.outcome)
+        #expect(try await reservations.counters(event: event) == model.counters)
+        _ = try await redis.send(["DEL"] + EventKeys(event).all)
+        }
+    }
+
+    @Test func anEventNotLoadedIsReportedAsSuch() async throws {
+        try await TestServers.withRedis { redis in
+        let reservations = RedisReservations(redis: redis)
+        let event = try TestServers.eventID("missing")
+        await #expect(throws: ReservationError.self) {
+            try await reservations.reserve(event: event, platform: .luma, orderID: "g", quantity: 1)
+        }
+        #expect(try await reservations.counters(event: event) == nil)
+        }
+    }
+
+    @Test func keysShareTheEventsHashTag() throws {
+        let keys = EventKeys(try EventID("42"))
+        #expect(keys.all.allSatisfy { $0.hasPrefix("event:{42}:") })
+        #expect(keys.stock == "event:{42}:stock")
+    }
+}
