@@ -116,6 +116,8 @@ final class PostgresConnectionOwner {
     private var handle: OpaquePointer?
     /// Set when the protocol state is unknown (e.g. an unsupported COPY), so the connection is discarded.
     private var isPoisoned = false
+    /// Receives libpq notices; outlives `handle` (which holds an unretained pointer to it).
+    private let notices = NoticeState()
 
     init() {}
 
@@ -144,8 +146,9 @@ final class PostgresConnectionOwner {
             PQfinish(handle)
             throw PostgresError(kind: .connectionFailed, message: message)
         }
-        // The default notice processor prints NOTICEs to stderr; a daemon does not want that.
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        // Replaces the default notice processor, which prints NOTICEs to stderr; only a FATAL
+        // arriving while idle (a terminated backend explaining itself) is remembered.
+        PQsetNoticeReceiver(handle, noticeReceiver, Unmanaged.passUnretained(self.notices).toOpaque())
         self.handle = handle
         self.isPoisoned = false
     }
@@ -179,18 +182,22 @@ final class PostgresConnectionOwner {
         guard self.isUsable, let handle = self.handle else { return false }
         let socket = PQsocket(handle)
         guard socket >= 0 else { return false }
-        // An idle connection has nothing to read unless the server sent something (a notice, a
-        // notification, or an error followed by EOF). Read it; EOF makes PQstatus CONNECTION_BAD.
-        // Bounded: data then EOF takes two reads.
+        // An idle connection has nothing to read unless the server sent something: a notification,
+        // a parameter status, or the FATAL error of a terminated backend followed by EOF. Read and
+        // parse it (PQisBusy parses; an error while idle goes to the notice receiver); EOF makes
+        // PQstatus CONNECTION_BAD. Bounded: data then EOF takes two reads.
+        self.notices.sawFatal = false
         for _ in 0..<4 {
             var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, 0)
             if ready < 0 && errno == EINTR { continue }
             guard ready > 0 else { break }
             if PQconsumeInput(handle) == 0 { return false }
+            _ = PQisBusy(handle)
             while let notification = PQnotifies(handle) {
                 PQfreemem(notification)
             }
+            if self.notices.sawFatal { return false }
         }
         return self.isUsable && self.transactionState == .idle
     }
@@ -287,10 +294,25 @@ final class PostgresConnectionOwner {
 
 // MARK: libpq helpers
 
+/// What the notice receiver has seen (touched only on the connection's thread, inside libpq calls).
+private final class NoticeState {
+    var sawFatal = false
+}
+
+/// Drops notices, remembering a FATAL (sent by a backend that is about to close the connection).
+private let noticeReceiver: PQnoticeReceiver = { argument, result in
+    guard let argument, let result else { return }
+    let severity = resultField(result, PG_DIAG_SEVERITY_NONLOCALIZED)
+    if severity == "FATAL" || severity == "PANIC" {
+        Unmanaged<NoticeState>.fromOpaque(argument).takeUnretainedValue().sawFatal = true
+    }
+}
+
 /// `PG_DIAG_*` field codes are character macros ('C', 'M', 'D'); spelled out here.
 private let PG_DIAG_SQLSTATE = Int32(UInt8(ascii: "C"))
 private let PG_DIAG_MESSAGE_PRIMARY = Int32(UInt8(ascii: "M"))
 private let PG_DIAG_MESSAGE_DETAIL = Int32(UInt8(ascii: "D"))
+private let PG_DIAG_SEVERITY_NONLOCALIZED = Int32(UInt8(ascii: "V"))
 
 private func resultField(_ result: OpaquePointer, _ field: Int32) -> String? {
     PQresultErrorField(result, field).map { String(cString: $0).trimmedForPostgresMessage }.flatMap(nonEmpty)

@@ -170,3 +170,30 @@ extension TestPostgres {
         }
     }
 }
+
+extension TestPostgres {
+    /// Runs `body` with the port of a local TCP listener that never accepts or answers, so a
+    /// PostgreSQL client connecting to it can only give up through its connect timeout.
+    static func withSilentListener<T>(_ body: (Int) async throws -> T) async throws -> T {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(socketFD >= 0, "socket() failed")
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) }
+        }
+        try #require(bound == 0, "bind() failed")
+        try #require(listen(socketFD, 16) == 0, "listen() failed")
+        var boundAddress = sockaddr_in()
+        var boundLength = length
+        let named = withUnsafeMutablePointer(to: &boundAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &boundLength) }
+        }
+        try #require(named == 0, "getsockname() failed")
+        return try await body(Int(UInt16(bigEndian: boundAddress.sin_port)))
+    }
+}
