@@ -173,6 +173,35 @@ struct PostgresClientTests {
         }
     }
 
+    @Test func unsupportedCopyIsAnErrorAndTheConnectionIsReplaced() async throws {
+        try await TestPostgres.withClient(poolSize: 1) { client in
+            let pid = try await client.query("SELECT pg_backend_pid() AS pid").first?.decode("pid", as: Int.self)
+            let copy = await #expect(throws: PostgresError.self) { try await client.query("COPY (SELECT 1) TO STDOUT") }
+            #expect(copy?.kind == .unexpectedResult)
+            let newPID = try await client.query("SELECT pg_backend_pid() AS pid").first?.decode("pid", as: Int.self)
+            #expect(newPID != nil)
+            #expect(newPID != pid)
+        }
+    }
+
+    @Test func scriptsRunSeveralStatements() async throws {
+        try await TestPostgres.withClient(poolSize: 1) { client in
+            let table = TestPostgres.uniqueName("tp_script")
+            let count = try await client.withConnection { session in
+                try await session.execute(script: "CREATE TABLE \(table) (v int); INSERT INTO \(table) VALUES (1), (2);")
+                try await session.execute(script: "")
+                let count = try await session.query("SELECT count(*) AS n FROM \(table)").first?.decode("n", as: Int.self)
+                try await session.execute(script: "DROP TABLE \(table);")
+                return count
+            }
+            #expect(count == 2)
+            let error = await #expect(throws: PostgresError.self) {
+                try await client.withConnection { try await $0.execute(script: "SELECT 1; SELECT * FROM tp_no_such_table;") }
+            }
+            #expect(error?.sqlState == "42P01")
+        }
+    }
+
     // MARK: Transactions
 
     @Test func transactionCommitsAndRollsBack() async throws {
