@@ -1,1 +1,0 @@
-// PostgresBridge: placeholder until its first sources land.

@@ -1,1 +1,0 @@
-// PostgresBridgeTests: placeholder until its first tests land.
