@@ -1,1 +1,0 @@
-// RedisBridge: placeholder until its first sources land.

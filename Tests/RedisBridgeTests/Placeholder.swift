@@ -1,1 +1,0 @@
-// RedisBridgeTests: placeholder until its first tests land.
