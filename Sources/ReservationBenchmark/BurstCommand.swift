@@ -48,8 +48,8 @@ struct BurstCommand: AsyncParsableCommand {
         }
         deliveries.shuffle(using: &rng)
         let refunded = deliveries.filter { _ in Double.random(in: 0..<1, using: &rng) < refunds }
-        let queue = Mutex(deliveries[...])
-        let tally = Mutex(Tally())
+        let queue = Locked(deliveries[...])
+        let tally = Locked(Tally())
 
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -75,7 +75,7 @@ struct BurstCommand: AsyncParsableCommand {
         await redis.shutdown()
         await postgres.shutdown()
 
-        let t = tally.withLock { $0 }
+        let t = tally.value
         print("")
         print("Burst against \(eventID): \(deliveries.count) deliveries (\(orders) orders, \(t.duplicates) repeats), \(concurrency) buyers, \(format(elapsed))")
         print("")

@@ -58,11 +58,12 @@ struct CompareCommand: AsyncParsableCommand {
     /// `concurrency` tasks, each sending batches of `pipeline` reservations and waiting for the replies.
     private func swiftRun(redis: RedisClient, event: EventID, round: Int) async throws -> Double {
         let keys = EventKeys(event).all
-        let remaining = Mutex(requests)
-        let failures = Mutex(0)
+        let remaining = Locked(requests)
+        let failures = Locked(0)
+        let pipeline = self.pipeline
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<concurrency {
+            for worker in 0..<self.concurrency {
                 group.addTask {
                     var sequence = 0
                     while true {
@@ -85,7 +86,7 @@ struct CompareCommand: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let seconds = Self.seconds(ContinuousClock.now - start)
-        let failed = failures.withLock { $0 }
+        let failed = failures.value
         if failed > 0 { throw ValidationError("\(failed) reservations were not accepted in the Swift run") }
         return Double(requests) / seconds
     }

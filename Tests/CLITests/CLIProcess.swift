@@ -48,8 +48,10 @@ struct CLIProcess {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + timeout
-        let outData = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }
-        let errData = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
+        // Blocking pipe reads get threads of their own: on Swift's cooperative pool they could
+        // starve the tasks that the child is waiting for (a deadlock seen with parallel tests).
+        async let outData = readOnThread(out.fileHandleForReading)
+        async let errData = readOnThread(err.fileHandleForReading)
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
@@ -61,8 +63,14 @@ struct CLIProcess {
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus,
-            stdout: String(decoding: await outData.value, as: UTF8.self),
-            stderr: String(decoding: await errData.value, as: UTF8.self))
+            stdout: String(decoding: await outData, as: UTF8.self),
+            stderr: String(decoding: await errData, as: UTF8.self))
+    }
+
+    private static func readOnThread(_ handle: FileHandle) async -> Data {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: handle.readDataToEndOfFile()) }
+        }
     }
 
     static func requireServers() throws {

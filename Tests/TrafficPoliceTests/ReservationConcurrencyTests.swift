@@ -23,8 +23,8 @@ import TrafficPoliceCore
 
             let tasks = 64
             let stepsPerTask = 24
-            let lowestStock = Mutex(Int.max)
-            let observations = Mutex([Observation]())
+            let lowestStock = Locked(Int.max)
+            let observations = Locked([Observation]())
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<tasks {
                     group.addTask {
@@ -61,15 +61,15 @@ import TrafficPoliceCore
                 try await group.waitForAll()
             }
 
-            #expect(lowestStock.withLock { $0 } >= 0)
+            #expect(lowestStock.value >= 0)
 
             // Every repeat of an order returned the outcome its first reservation got.
             var first: [String: ReservationOutcome] = [:]
-            for observation in observations.withLock({ $0 }) where !observation.result.duplicate {
+            for observation in observations.value where !observation.result.duplicate {
                 #expect(first[observation.key] == nil, "two first outcomes for \(observation.key)")
                 first[observation.key] = observation.result.outcome
             }
-            for observation in observations.withLock({ $0 }) where observation.result.duplicate {
+            for observation in observations.value where observation.result.duplicate {
                 if let firstOutcome = first[observation.key] {
                     #expect(observation.result.outcome == firstOutcome, "repeat of \(observation.key)")
                 } else {

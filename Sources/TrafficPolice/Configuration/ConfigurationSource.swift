@@ -37,9 +37,18 @@ public struct ConfigurationSource: Sendable {
         } else {
             return ConfigurationSource(environment: environment)
         }
-        guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8)
-        else {
-            throw ConfigurationError(key: "--config", reason: "cannot read \(resolved)")
+        guard let handle = FileHandle(forReadingAtPath: resolved) else {
+            throw ConfigurationError(key: "--config", reason: "cannot open \(resolved)")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw ConfigurationError(key: "--config", reason: "cannot read \(resolved): \(error)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(key: "--config", reason: "\(resolved) is not UTF-8 text")
         }
         let values = try parse(text, path: resolved)
         for key in values.keys.sorted() where !knownKeys.contains(key) {

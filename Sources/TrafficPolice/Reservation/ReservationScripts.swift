@@ -40,7 +40,7 @@ public enum ReservationScripts {
     /// Returns `{verdict, outcome, duplicate, excess, stock, entered_red_alert}`;
     /// verdict is 1 (accepted, absorbed) or 0 (overbooked).
     public static let reserve = RedisScript(
-        prelude + """
+        prelude + "\n" + """
             local platform, order_id, qty = ARGV[1], ARGV[2], tonumber(ARGV[3])
             if platform ~= 'eventbrite' and platform ~= 'luma' and platform ~= 'meetup' then
               return redis.error_reply('ERR unknown platform ' .. tostring(platform))
@@ -82,7 +82,7 @@ public enum ReservationScripts {
 
     /// ARGV: channel, order id. Returns the `ReleaseResult` raw value.
     public static let release = RedisScript(
-        prelude + """
+        prelude + "\n" + """
             local channel, order_id = ARGV[1], ARGV[2]
             if not load_stock() then return redis.error_reply('NOEVENT event counters are not loaded') end
             local field = channel .. ':' .. order_id
@@ -104,7 +104,7 @@ public enum ReservationScripts {
     /// Returns `{result, quantity_or_available, stock, entered_red_alert}` where result is
     /// `sold`, `duplicate`, `refused` (with what is available) or `failsafe`.
     public static let sellBoxOffice = RedisScript(
-        prelude + """
+        prelude + "\n" + """
             local sale_id, qty = ARGV[1], tonumber(ARGV[2])
             if not qty or qty < 1 or qty ~= math.floor(qty) then
               return redis.error_reply('ERR quantity must be a positive integer')
