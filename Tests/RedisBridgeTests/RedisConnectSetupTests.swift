@@ -13,7 +13,9 @@ struct RedisConnectSetupTests {
         configuration.password = "sesame"
         try await withClient(configuration) { (client) async throws in
             #expect(try await client.send("PING") == .status("PONG"))
-            #expect(try await client.send("ACL", "SETUSER", "alice", "on", ">wonder%land", "~*", "+@all") == .status("OK"))
+            #expect(
+                try await client.send("ACL", "SETUSER", "alice", "on", ">wonder%land", "~*", "+@all") == .status("OK")
+            )
         }
 
         let url = "redis://alice:wonder%25land@127.0.0.1:\(server.port)/3"
@@ -49,7 +51,10 @@ struct RedisConnectSetupTests {
             #expect(try await client.send("SET", "k", "over unix") == .status("OK"))
             let info = try await client.send("CLIENT", "INFO").string ?? ""
             #expect(info.contains(" db=2 "), "\(info)")
-            #expect(info.contains("laddr=\(path)") || info.contains("addr=\(path)") || !info.contains("127.0.0.1"), "\(info)")
+            #expect(
+                info.contains("laddr=\(path)") || info.contains("addr=\(path)") || !info.contains("127.0.0.1"),
+                "\(info)"
+            )
         }
         var missing = RedisConfiguration()
         missing.unixSocketPath = path + ".missing"

@@ -159,10 +159,11 @@ final class RedisServerProcess: @unchecked Sendable {
         self.stop()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executablePath())
-        process.arguments = [
-            "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--dir", NSTemporaryDirectory(),
-        ] + self.extraArguments
+        process.arguments =
+            [
+                "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--dir", NSTemporaryDirectory(),
+            ] + self.extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
