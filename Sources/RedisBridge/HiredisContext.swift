@@ -144,7 +144,11 @@ final class HiredisContext {
         if let path = configuration.unixSocketPath {
             maybeContext = redisConnectUnixWithTimeout(path, connectTimeout)
         } else {
-            maybeContext = redisConnectWithTimeout(configuration.host, Int32(clamping: configuration.port), connectTimeout)
+            maybeContext = redisConnectWithTimeout(
+                configuration.host,
+                Int32(clamping: configuration.port),
+                connectTimeout
+            )
         }
         guard let context = maybeContext else {
             throw RedisError(kind: .connectionFailed, message: "connecting to \(endpoint): out of memory")
@@ -157,7 +161,10 @@ final class HiredisContext {
         if redisSetTimeout(context, timeval(configuration.commandTimeout)) != REDIS_OK {
             let message = String(cString: tp_redis_errstr(context))
             redisFree(context)
-            throw RedisError(kind: .connectionFailed, message: "setting the command timeout on \(endpoint) failed: \(message)")
+            throw RedisError(
+                kind: .connectionFailed,
+                message: "setting the command timeout on \(endpoint) failed: \(message)"
+            )
         }
         if configuration.unixSocketPath == nil {
             // Keep-alive only helps to notice dead peers; failing to enable it is not fatal.
@@ -188,15 +195,24 @@ final class HiredisContext {
         var buffer = RedisCommandBuffer()
         try buffer.append(command: command)
         guard self.append(buffer, to: context) else {
-            throw RedisError(kind: .connectionFailed, message: "\(what) on \(self.configuration.endpointDescription) failed: out of memory")
+            throw RedisError(
+                kind: .connectionFailed,
+                message: "\(what) on \(self.configuration.endpointDescription) failed: out of memory"
+            )
         }
         switch self.readReply(context) {
         case .success(.error(let message)):
-            throw RedisError(kind: .connectionFailed, message: "\(what) on \(self.configuration.endpointDescription) failed: \(message)")
+            throw RedisError(
+                kind: .connectionFailed,
+                message: "\(what) on \(self.configuration.endpointDescription) failed: \(message)"
+            )
         case .success:
             return
         case .failure(let error):
-            throw RedisError(kind: .connectionFailed, message: "\(what) on \(self.configuration.endpointDescription) failed: \(error.message)")
+            throw RedisError(
+                kind: .connectionFailed,
+                message: "\(what) on \(self.configuration.endpointDescription) failed: \(error.message)"
+            )
         }
     }
 
@@ -276,7 +292,11 @@ final class HiredisContext {
     }
 
     /// Classifies the error stored in the context.
-    private func ioError(_ context: UnsafeMutablePointer<redisContext>, savedErrno: Int32, during activity: String) -> RedisError {
+    private func ioError(
+        _ context: UnsafeMutablePointer<redisContext>,
+        savedErrno: Int32,
+        during activity: String
+    ) -> RedisError {
         let message = String(cString: tp_redis_errstr(context))
         let endpoint = self.configuration.endpointDescription
         Self.discardPendingSIGPIPE()
@@ -288,9 +308,15 @@ final class HiredisContext {
                     message: "\(endpoint) did not answer within \(self.configuration.commandTimeout) while \(activity)"
                 )
             }
-            return RedisError(kind: .connectionClosed, message: "I/O error on \(endpoint) while \(activity): \(message)")
+            return RedisError(
+                kind: .connectionClosed,
+                message: "I/O error on \(endpoint) while \(activity): \(message)"
+            )
         case REDIS_ERR_EOF:
-            return RedisError(kind: .connectionClosed, message: "\(endpoint) closed the connection while \(activity): \(message)")
+            return RedisError(
+                kind: .connectionClosed,
+                message: "\(endpoint) closed the connection while \(activity): \(message)"
+            )
         case REDIS_ERR_PROTOCOL:
             return RedisError(kind: .protocolError, message: "protocol error from \(endpoint): \(message)")
         default:

@@ -59,7 +59,8 @@ public final class RedisClient: Sendable {
         try await self.send(command)
     }
 
-    /// Writes all commands, then reads all replies, on one connection. Error replies come back in place as `.error`; only I/O problems throw.
+    /// Writes all commands, then reads all replies, on one connection.
+    /// Error replies come back in place as `.error`; only I/O problems throw.
     public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
         guard !commands.isEmpty else {
             try self.checkUsable()
@@ -74,7 +75,8 @@ public final class RedisClient: Sendable {
 
     // MARK: Scripts
 
-    /// EVALSHA through the script registry: loads the script (SCRIPT LOAD) the first time, caches the SHA, and on a NOSCRIPT reply reloads and retries once. Error replies throw .serverError.
+    /// EVALSHA through the script registry: loads the script (SCRIPT LOAD) the first time, caches the SHA,
+    /// and on a NOSCRIPT reply reloads and retries once. Error replies throw .serverError.
     public func evalSHA(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisReply {
         let sha = try await self.sha1(of: script)
         var buffer = RedisCommandBuffer()
@@ -92,7 +94,8 @@ public final class RedisClient: Sendable {
         return reply
     }
 
-    /// The same for many calls of one script in one pipeline (used by benchmarks and batch work); error replies come back in place as `.error` (NOSCRIPT handled by reload + retry of the whole batch).
+    /// The same for many calls of one script in one pipeline (used by benchmarks and batch work);
+    /// error replies come back in place as `.error` (NOSCRIPT handled by reload + retry of the batch).
     ///
     /// Only the calls that actually got NOSCRIPT are sent again (in one pipeline, in order), so a
     /// call that already ran is never run twice.

@@ -141,7 +141,9 @@ private struct URLParser {
 
     private func parseTCP(_ rest: Substring, into configuration: inout RedisConfiguration) throws {
         if rest.contains("?") {
-            throw self.invalid("query parameters are not supported for redis:// URLs (put the database in the path: /N)")
+            throw self.invalid(
+                "query parameters are not supported for redis:// URLs (put the database in the path: /N)"
+            )
         }
         let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         var authority = rest[..<authorityEnd]
@@ -235,7 +237,8 @@ private struct URLParser {
 
     /// A non-negative decimal number made only of ASCII digits.
     private static func decimal(_ text: Substring) -> Int? {
-        guard !text.isEmpty, text.utf8.count <= 10, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        guard !text.isEmpty, text.utf8.count <= 10,
+            text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else {
             return nil
         }
@@ -254,7 +257,8 @@ private struct URLParser {
                 bytes.append(byte)
                 continue
             }
-            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else {
+            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue)
+            else {
                 throw self.invalid("bad percent-encoding in the \(what)")
             }
             bytes.append(high << 4 | low)

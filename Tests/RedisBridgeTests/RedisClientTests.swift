@@ -65,8 +65,13 @@ struct RedisClientTests {
                                     mismatches += 1
                                 }
                             }
-                            let batch = try await client.pipeline([["GET", key], ["ECHO", "end-\(task)"], ["DEL", key]])
-                            if batch != [.bulkString(Array(String(callsPerTask).utf8)), .bulkString(Array("end-\(task)".utf8)), .integer(1)] {
+                            let batch = try await client.pipeline([
+                                ["GET", key], ["ECHO", "end-\(task)"], ["DEL", key],
+                            ])
+                            if batch != [
+                                .bulkString(Array(String(callsPerTask).utf8)), .bulkString(Array("end-\(task)".utf8)),
+                                .integer(1),
+                            ] {
                                 mismatches += 1
                             }
                             return mismatches
@@ -153,7 +158,10 @@ struct RedisClientTests {
 
         #expect(await redisError { try await client.send("PING") }?.kind == .shutdown)
         #expect(await redisError { try await client.pipeline([["PING"]]) }?.kind == .shutdown)
-        #expect(await redisError { try await client.evalSHA(RedisScript("return 1"), keys: [], arguments: []) }?.kind == .shutdown)
+        #expect(
+            await redisError { try await client.evalSHA(RedisScript("return 1"), keys: [], arguments: []) }?.kind
+                == .shutdown
+        )
         await client.shutdown()  // idempotent
         #expect(await redisError { try await client.send("PING") }?.kind == .shutdown)
     }

@@ -71,7 +71,10 @@ struct RedisFailureTests {
 
             server.stop()
             let (error, duration) = await elapsed { await redisError { try await client.send("PING") } }
-            #expect(error?.kind == .connectionFailed || error?.kind == .connectionClosed, "\(String(describing: error))")
+            #expect(
+                error?.kind == .connectionFailed || error?.kind == .connectionClosed,
+                "\(String(describing: error))"
+            )
             #expect(duration < .seconds(1))
 
             try await server.start()
@@ -79,7 +82,9 @@ struct RedisFailureTests {
             for round in 0..<10 {
                 let replies = try await withThrowingTaskGroup(of: Bool.self) { group in
                     for index in 0..<4 {
-                        group.addTask { try await client.send("ECHO", "r\(round)-\(index)").string == "r\(round)-\(index)" }
+                        group.addTask {
+                            try await client.send("ECHO", "r\(round)-\(index)").string == "r\(round)-\(index)"
+                        }
                     }
                     return try await group.reduce(into: [Bool]()) { $0.append($1) }
                 }

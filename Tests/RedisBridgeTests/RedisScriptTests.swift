@@ -1,5 +1,6 @@
-@testable import RedisBridge
 import Testing
+
+@testable import RedisBridge
 
 private let incrementScript = RedisScript(
     """
@@ -16,7 +17,10 @@ struct RedisScriptTests {
             #expect(try await client.evalSHA(incrementScript, keys: [prefix + "k"], arguments: ["2"]) == .integer(2))
             #expect(client.scriptLoadCount.load(ordering: .relaxed) == 1)
             for expected in stride(from: 5, through: 32, by: 3) {
-                #expect(try await client.evalSHA(incrementScript, keys: [prefix + "k"], arguments: ["3"]) == .integer(Int64(expected)))
+                #expect(
+                    try await client.evalSHA(incrementScript, keys: [prefix + "k"], arguments: ["3"])
+                        == .integer(Int64(expected))
+                )
             }
             #expect(client.scriptLoadCount.load(ordering: .relaxed) == 1)
 
@@ -25,7 +29,9 @@ struct RedisScriptTests {
             #expect(try await client.send("SCRIPT", "LOAD", incrementScript.source).string == sha)
             #expect(client.scriptLoadCount.load(ordering: .relaxed) == 1)
 
-            let error = await redisError { try await client.evalSHA(incrementScript, keys: [prefix + "k"], arguments: ["bad"]) }
+            let error = await redisError {
+                try await client.evalSHA(incrementScript, keys: [prefix + "k"], arguments: ["bad"])
+            }
             #expect(error?.kind == .serverError)
             #expect(error?.message == "BAD input")
 

@@ -125,11 +125,13 @@ func acceptsConnections(port: Int) -> Bool {
 /// A private `redis-server` child process, for tests that stop, pause or flush a server.
 final class RedisServerProcess: @unchecked Sendable {
     let port: Int
+    let extraArguments: [String]
     private var process: Process?
 
     /// Starts `redis-server` on `port` (a free one by default) and waits until it accepts connections.
-    init(port: Int? = nil) async throws {
+    init(port: Int? = nil, extraArguments: [String] = []) async throws {
         self.port = try port ?? unusedLocalPort()
+        self.extraArguments = extraArguments
         try await self.start()
     }
 
@@ -157,10 +159,11 @@ final class RedisServerProcess: @unchecked Sendable {
         self.stop()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executablePath())
-        process.arguments = [
-            "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--dir", NSTemporaryDirectory(),
-        ]
+        process.arguments =
+            [
+                "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--dir", NSTemporaryDirectory(),
+            ] + self.extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
