@@ -25,7 +25,7 @@ import TrafficPoliceCore
             #expect(try await stack.desk.sell(event, quantity: 2, approvedBy: "ana", saleID: "bo-1") == .duplicate(quantity: 2))
             #expect(try await stack.ledger.event(event)?.sold == 2)
             let rows = try await stack.postgres.query(
-                "SELECT approved_by FROM box_office_sales WHERE id = $1", ["bo-1"])
+                "SELECT approved_by FROM box_office_sales WHERE event_id = $1 AND id = $2", [event.rawValue, "bo-1"])
             #expect(rows.first?["approved_by"] == "ana")
         }
     }
@@ -72,10 +72,14 @@ import TrafficPoliceCore
             #expect(rebuilt.sold == live.sold)
             #expect(rebuilt.mode == live.mode)
             #expect(rebuilt.allocation == live.allocation)
-            // A repeated order after the rebuild still gets its first outcome.
-            let repeatOrder = try await stack.desk.apply(event: event, platform: .luma, orderID: "o1", quantity: 1, source: .test)
-            let before = try await stack.ledger.orders(event).first { $0.orderID == "o1" }
-            if let before { #expect(repeatOrder.duplicate && repeatOrder.outcome == before.outcome) }
+            // Every order after the rebuild still gets its first outcome and quantity.
+            for order in try await stack.ledger.orders(event) {
+                guard case .platform(let platform) = order.channel else { continue }
+                let again = try await stack.desk.apply(
+                    event: event, platform: platform, orderID: order.orderID, quantity: 9, source: .test)
+                #expect(again.duplicate && again.outcome == order.outcome && again.quantity == order.quantity)
+            }
+            #expect(try await stack.reservations.counters(event: event) == rebuilt)
         }
     }
 
@@ -84,10 +88,11 @@ import TrafficPoliceCore
             let event = try TestServers.eventID("check")
             try await stack.desk.create(id: event, name: "Check", policy: try CapacityPolicy(capacity: 5), split: .equal)
             // A forged outcome that Redis never gave: the ledger's own CHECK stops it.
-            let forged = ReservationResult(outcome: .accepted, duplicate: false, excess: 0, stockAfter: 0, enteredRedAlert: false)
+            let forged = ReservationResult(
+                outcome: .accepted, quantity: 6, duplicate: false, excess: 0, stockAfter: 0, enteredRedAlert: false)
             await #expect(throws: LedgerError.self) {
                 try await stack.ledger.recordReservation(
-                    event: event, platform: .luma, orderID: "forged", quantity: 6, result: forged, source: .test)
+                    event: event, platform: .luma, orderID: "forged", result: forged, source: .test)
             }
             #expect(try await stack.ledger.event(event)?.sold == 0)
             #expect(try await stack.ledger.orders(event).isEmpty)

@@ -98,7 +98,7 @@ public struct EventDesk: Sendable {
         // A duplicate reports the first outcome; recording it again is a no-op unless the
         // first attempt stopped before the ledger write.
         try await ledger.recordReservation(
-            event: event, platform: platform, orderID: orderID, quantity: quantity, result: result, source: source)
+            event: event, platform: platform, orderID: orderID, result: result, source: source)
         return result
     }
 

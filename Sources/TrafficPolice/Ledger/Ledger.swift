@@ -95,19 +95,20 @@ public struct Ledger: Sendable {
 
     // MARK: - Orders and sales
 
-    /// Records the reservation step's outcome for one platform order. Idempotent: a second
-    /// record of the same platform order changes nothing and returns false.
+    /// Records the reservation step's outcome for one platform order, with the quantity the
+    /// step decided on (`result.quantity`). Idempotent: a second record of the same platform
+    /// order changes nothing and returns false.
     @discardableResult
     public func recordReservation(
-        event: EventID, platform: Platform, orderID: String, quantity: Int, result: ReservationResult,
-        source: OrderSource
+        event: EventID, platform: Platform, orderID: String, result: ReservationResult, source: OrderSource
     ) async throws -> Bool {
-        try await writeChecked(event) { session in
+        let quantity = result.quantity
+        return try await writeChecked(event) { session in
             let inserted = try await session.query(
                 """
                 INSERT INTO orders (platform, platform_order_id, event_id, quantity, outcome, excess, source)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                ON CONFLICT (platform, platform_order_id) DO NOTHING
+                ON CONFLICT (event_id, platform, platform_order_id) DO NOTHING
                 """,
                 [
                     platform.rawValue, orderID, event.rawValue, quantity, result.outcome.rawValue, result.excess,
@@ -137,29 +138,19 @@ public struct Ledger: Sendable {
         -> ReleaseResult
     {
         try await writeChecked(event) { session in
-            let released = try await session.query(
-                """
-                UPDATE orders SET released_at = now()
-                WHERE platform = $1 AND platform_order_id = $2 AND released_at IS NULL
-                RETURNING quantity, outcome
-                """, [platform.rawValue, orderID])
-            if let row = released.first {
-                let quantity: Int = try row.decode("quantity")
-                guard let outcome = ReservationOutcome(rawValue: try row.decode("outcome")) else {
-                    throw LedgerError.corrupt("order outcome \(row["outcome"] ?? "NULL")")
-                }
-                guard outcome.holdsTickets, quantity > 0 else { return .releasedNothingHeld }
-                _ = try await session.query(
-                    "UPDATE events SET sold = sold - $2, updated_at = now() WHERE id = $1", [event.rawValue, quantity])
-                return .released
+            if let result = try await Self.releaseExisting(event, platform, orderID, session: session) {
+                return result
             }
             let tombstone = try await session.query(
                 """
                 INSERT INTO orders (platform, platform_order_id, event_id, quantity, outcome, source, released_at)
                 VALUES ($1, $2, $3, 0, 'overbooked', $4, now())
-                ON CONFLICT (platform, platform_order_id) DO NOTHING
+                ON CONFLICT (event_id, platform, platform_order_id) DO NOTHING
                 """, [platform.rawValue, orderID, event.rawValue, source.rawValue])
-            return tombstone.affectedRows == 1 ? .unknownOrder : .alreadyReleased
+            if tombstone.affectedRows == 1 { return .unknownOrder }
+            // The order's row was committed by a concurrent reservation after the UPDATE looked:
+            // release it now (READ COMMITTED: this statement sees it), or it was released already.
+            return try await Self.releaseExisting(event, platform, orderID, session: session) ?? .alreadyReleased
         }
     }
 
@@ -172,7 +163,7 @@ public struct Ledger: Sendable {
             let inserted = try await session.query(
                 """
                 INSERT INTO box_office_sales (id, event_id, quantity, approved_by) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (id) DO NOTHING
+                ON CONFLICT (event_id, id) DO NOTHING
                 """, [saleID, event.rawValue, quantity, approvedBy])
             guard inserted.affectedRows == 1 else { return false }
             _ = try await session.query(
@@ -249,6 +240,27 @@ public struct Ledger: Sendable {
         } catch let error as PostgresError where error.sqlState == "23503" {
             throw LedgerError.eventNotFound(event)
         }
+    }
+
+    /// Marks a recorded, unreleased order released and gives its tickets back; nil when there is none.
+    private static func releaseExisting(
+        _ event: EventID, _ platform: Platform, _ orderID: String, session: PostgresSession
+    ) async throws -> ReleaseResult? {
+        let released = try await session.query(
+            """
+            UPDATE orders SET released_at = now()
+            WHERE event_id = $3 AND platform = $1 AND platform_order_id = $2 AND released_at IS NULL
+            RETURNING quantity, outcome
+            """, [platform.rawValue, orderID, event.rawValue])
+        guard let row = released.first else { return nil }
+        let quantity: Int = try row.decode("quantity")
+        guard let outcome = ReservationOutcome(rawValue: try row.decode("outcome")) else {
+            throw LedgerError.corrupt("order outcome \(row["outcome"] ?? "NULL")")
+        }
+        guard outcome.holdsTickets, quantity > 0 else { return .releasedNothingHeld }
+        _ = try await session.query(
+            "UPDATE events SET sold = sold - $2, updated_at = now() WHERE id = $1", [event.rawValue, quantity])
+        return .released
     }
 
     private static func closePlatforms(_ event: EventID, mode: EventMode, session: PostgresSession) async throws {

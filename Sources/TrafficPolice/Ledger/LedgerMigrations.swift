@@ -41,28 +41,27 @@ public enum LedgerMigrations {
                 WHERE platform_event_id IS NOT NULL;
 
             CREATE TABLE orders (
+                event_id          text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
                 platform          text NOT NULL CHECK (platform IN ('eventbrite', 'luma', 'meetup')),
                 platform_order_id text NOT NULL,
-                event_id          text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
                 quantity          integer NOT NULL CHECK (quantity >= 0),
                 outcome           text NOT NULL CHECK (outcome IN ('accepted', 'absorbed', 'overbooked')),
                 excess            integer NOT NULL DEFAULT 0 CHECK (excess >= 0),
                 source            text NOT NULL,
                 created_at        timestamptz NOT NULL DEFAULT now(),
                 released_at       timestamptz,
-                PRIMARY KEY (platform, platform_order_id)
+                PRIMARY KEY (event_id, platform, platform_order_id)
             );
-            CREATE INDEX orders_event ON orders (event_id);
             COMMENT ON TABLE orders IS
-                'One row per platform order (Eventbrite order, Luma guest, Meetup RSVP). A release of an order never seen is kept as a tombstone: quantity 0, outcome overbooked, released_at set.';
+                'One row per platform order (Eventbrite order, Luma guest, Meetup RSVP) of an event, as the event''s Redis orders hash holds it. A release of an order never seen is kept as a tombstone: quantity 0, outcome overbooked, released_at set.';
 
             CREATE TABLE box_office_sales (
-                id          text PRIMARY KEY,
                 event_id    text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+                id          text NOT NULL,
                 quantity    integer NOT NULL CHECK (quantity >= 1),
                 approved_by text NOT NULL CHECK (length(btrim(approved_by)) > 0),
-                created_at  timestamptz NOT NULL DEFAULT now()
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (event_id, id)
             );
-            CREATE INDEX box_office_sales_event ON box_office_sales (event_id);
             """)
 }

@@ -137,14 +137,15 @@ public struct RedisReservations: Sendable {
     }
 
     static func reservationResult(_ reply: RedisReply) throws -> ReservationResult {
-        guard let items = reply.array, items.count == 6, let outcomeText = items[1].string,
+        guard let items = reply.array, items.count == 7, let outcomeText = items[1].string,
             let outcome = ReservationOutcome(rawValue: outcomeText), let duplicate = items[2].integer,
-            let excess = items[3].integer, let stock = items[4].integer, let entered = items[5].integer
+            let excess = items[3].integer, let stock = items[4].integer, let entered = items[5].integer,
+            let quantity = items[6].integer
         else {
             throw ReservationError.unexpectedReply("\(reply)")
         }
         return ReservationResult(
-            outcome: outcome, duplicate: duplicate == 1, excess: Int(excess), stockAfter: Int(stock),
+            outcome: outcome, quantity: Int(quantity), duplicate: duplicate == 1, excess: Int(excess), stockAfter: Int(stock),
             enteredRedAlert: entered == 1)
     }
 

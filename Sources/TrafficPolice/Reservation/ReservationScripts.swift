@@ -37,7 +37,8 @@ public enum ReservationScripts {
         """
 
     /// ARGV: platform, order id, quantity.
-    /// Returns `{verdict, outcome, duplicate, excess, stock, entered_red_alert}`;
+    /// Returns `{verdict, outcome, duplicate, excess, stock, entered_red_alert, quantity}`
+    /// (quantity as first decided);
     /// verdict is 1 (accepted, absorbed) or 0 (overbooked).
     public static let reserve = RedisScript(
         prelude + "\n" + """
@@ -53,10 +54,10 @@ public enum ReservationScripts {
             local field = platform .. ':' .. order_id
             local prior = redis.call('HGET', KEYS[4], field)
             if prior then
-              local outcome, _, excess = string.match(prior, '^(%a+)|(%d+)|(%d+)|')
+              local outcome, first_qty, excess = string.match(prior, '^(%a+)|(%d+)|(%d+)|')
               local verdict = 1
               if outcome == 'overbooked' then verdict = 0 end
-              return {verdict, outcome, 1, tonumber(excess), stock, 0}
+              return {verdict, outcome, 1, tonumber(excess), stock, 0, tonumber(first_qty)}
             end
             local a = tonumber(redis.call('HGET', KEYS[2], platform)) or 0
             local s = tonumber(redis.call('HGET', KEYS[3], platform)) or 0
@@ -73,11 +74,11 @@ public enum ReservationScripts {
               end
             end
             redis.call('HSET', KEYS[4], field, outcome .. '|' .. qty .. '|' .. excess .. '|0')
-            if outcome == 'overbooked' then return {0, outcome, 0, 0, stock, 0} end
+            if outcome == 'overbooked' then return {0, outcome, 0, 0, stock, 0, qty} end
             stock = stock - qty
             redis.call('SET', KEYS[1], stock)
             redis.call('HINCRBY', KEYS[3], platform, qty)
-            return {1, outcome, 0, excess, stock, check_soft_cap(stock)}
+            return {1, outcome, 0, excess, stock, check_soft_cap(stock), qty}
             """)
 
     /// ARGV: channel, order id. Returns the `ReleaseResult` raw value.

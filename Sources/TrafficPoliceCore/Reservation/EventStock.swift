@@ -68,7 +68,7 @@ public struct EventStock: Sendable, Hashable {
         let key = OrderRecord.key(.platform(platform), orderID)
         if let prior = orders[key] {
             return ReservationResult(
-                outcome: prior.outcome, duplicate: true, excess: prior.excess, stockAfter: stock, enteredRedAlert: false)
+                outcome: prior.outcome, quantity: prior.quantity, duplicate: true, excess: prior.excess, stockAfter: stock, enteredRedAlert: false)
         }
         let channel = SalesChannel.platform(platform)
         let soldHere = sold[channel] ?? 0
@@ -95,7 +95,7 @@ public struct EventStock: Sendable, Hashable {
             entered = checkSoftCap()
         }
         return ReservationResult(
-            outcome: outcome, duplicate: false, excess: excess, stockAfter: stock, enteredRedAlert: entered)
+            outcome: outcome, quantity: quantity, duplicate: false, excess: excess, stockAfter: stock, enteredRedAlert: entered)
     }
 
     /// Releases one order (the release script): a refund or cancellation, idempotent.

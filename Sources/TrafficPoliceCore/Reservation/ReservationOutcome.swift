@@ -14,6 +14,9 @@ public enum ReservationOutcome: String, Sendable, Hashable, Codable, CaseIterabl
 /// The full answer of the reservation step.
 public struct ReservationResult: Sendable, Hashable {
     public var outcome: ReservationOutcome
+    /// The order's quantity as first decided. A repeat carries the first quantity, whatever
+    /// quantity the repeat asked for: that is what the ledger records.
+    public var quantity: Int
     /// True when the order id had been seen: this is its first outcome, and nothing changed.
     public var duplicate: Bool
     /// For `absorbed`: how far the order went past the allocation (what the allocation grew by).
@@ -23,8 +26,12 @@ public struct ReservationResult: Sendable, Hashable {
     /// True when this step made sold reach the soft cap and put the event in red alert.
     public var enteredRedAlert: Bool
 
-    public init(outcome: ReservationOutcome, duplicate: Bool, excess: Int, stockAfter: Int, enteredRedAlert: Bool) {
+    public init(
+        outcome: ReservationOutcome, quantity: Int, duplicate: Bool, excess: Int, stockAfter: Int,
+        enteredRedAlert: Bool
+    ) {
         self.outcome = outcome
+        self.quantity = quantity
         self.duplicate = duplicate
         self.excess = excess
         self.stockAfter = stockAfter
