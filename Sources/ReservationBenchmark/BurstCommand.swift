@@ -20,6 +20,8 @@ struct BurstCommand: AsyncParsableCommand {
     @Option(help: "Share of orders refunded after they were placed, 0–1.") var refunds: Double = 0.02
     @Option(help: "Demand skew over eventbrite,luma,meetup.") var skew: String = "60,30,10"
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(help: "Deliveries still arriving after red alert closed the platforms (orders in flight).")
+    var lateOrders: Int = 40
 
     func run() async throws {
         let eventID = try EventID(event)
@@ -50,15 +52,23 @@ struct BurstCommand: AsyncParsableCommand {
         let refunded = deliveries.filter { _ in Double.random(in: 0..<1, using: &rng) < refunds }
         let queue = Locked(deliveries[...])
         let tally = Locked(Tally())
+        // Red alert closes every platform: buyers stop, but orders already in flight still land.
+        let lateBudget = Locked(Optional<Int>.none)
+        let lateOrders = self.lateOrders
 
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
-                    while let (platform, order, quantity) = queue.withLock({ $0.popFirst() }) {
+                    while lateBudget.withLock({ budget -> Bool in
+                        guard let left = budget else { return true }
+                        budget = left - 1
+                        return left > 0
+                    }), let (platform, order, quantity) = queue.withLock({ $0.popFirst() }) {
                         let result = try await desk.apply(
                             event: eventID, platform: platform, orderID: order, quantity: quantity, source: .test)
                         tally.withLock { $0.add(platform, result, quantity) }
+                        if result.enteredRedAlert { lateBudget.withLock { $0 = $0 ?? lateOrders } }
                     }
                 }
             }
@@ -77,7 +87,11 @@ struct BurstCommand: AsyncParsableCommand {
 
         let t = tally.value
         print("")
-        print("Burst against \(eventID): \(deliveries.count) deliveries (\(orders) orders, \(t.duplicates) repeats), \(concurrency) buyers, \(format(elapsed))")
+        let unsent = queue.value.count
+        print("Burst against \(eventID): \(deliveries.count - unsent) deliveries (\(t.duplicates) of them repeats), \(concurrency) buyers, \(format(elapsed))")
+        if unsent > 0 {
+            print("Red alert closed the platforms; \(unsent) deliveries of the planned \(deliveries.count) never came (buyers turned away).")
+        }
         print("")
         print(pad("platform", 12) + pad("orders", 8) + pad("accepted", 10) + pad("absorbed", 10) + pad("overbooked", 12) + pad("refunded", 10) + pad("held", 6) + "allocation")
         for platform in Platform.allCases {

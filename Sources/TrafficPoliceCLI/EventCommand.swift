@@ -73,7 +73,7 @@ struct EventCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
-            do { _ = try EventID(id) } catch { throw ValidationError(error.message) }
+            do { _ = try EventID(id) } catch { throw ValidationError("\(error)") }
             if ticketClass != nil && platform != .eventbrite {
                 throw ValidationError("--ticket-class applies to eventbrite only")
             }
@@ -99,7 +99,7 @@ struct EventCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
-            do { _ = try EventID(id) } catch { throw ValidationError(error.message) }
+            do { _ = try EventID(id) } catch { throw ValidationError("\(error)") }
         }
 
         func run() async throws {

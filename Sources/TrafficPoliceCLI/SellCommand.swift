@@ -28,7 +28,7 @@ struct SellCommand: AsyncParsableCommand {
             _ = try EventID(id)
             try EventStock.validate(quantity: qty)
         } catch {
-            throw ValidationError(error.message)
+            throw ValidationError("\(error)")
         }
         if by.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw ValidationError("--by must name the approving operator")

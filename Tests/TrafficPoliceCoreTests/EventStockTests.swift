@@ -77,6 +77,10 @@ import TrafficPoliceCore
         #expect(stock.freeStock == 10)
         #expect(try stock.sellBoxOffice(saleID: "s1", quantity: 10) == .sold(stockAfter: 0, enteredRedAlert: false))
         #expect(try stock.reserve(platform: .luma, orderID: "late", quantity: 1).outcome == .overbooked)
+        // A refund on a closed platform goes to the box office, not back to the platform.
+        #expect(stock.release(channel: .platform(.luma), orderID: "b") == .released)
+        #expect(stock.allocation[.luma] == 0)
+        #expect(stock.freeStock == 30)
     }
 
     @Test func theBoxOfficeSellsOnlyTheFreeStockAndNeverInFailsafe() throws {

@@ -3,7 +3,7 @@ import Testing
 import TrafficPolice
 
 @Suite struct ConfigurationTests {
-    private func configuration(file: String = "", environment: [String: String] = [:]) throws(ConfigurationError)
+    private func configuration(file: String = "", environment: [String: String] = [:]) throws
         -> TrafficPoliceConfiguration
     {
         let values = try ConfigurationSource.parse(file, path: "test.toml")

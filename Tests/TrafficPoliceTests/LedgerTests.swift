@@ -115,6 +115,11 @@ import TrafficPoliceCore
             #expect(snapshot.freeStock == 1)
             let listings = try await stack.ledger.listings(event)
             #expect(listings.values.allSatisfy { $0.allocation == 3 })
+            // A refund after red alert goes to the box office, in Redis and in the ledger alike.
+            #expect(try await stack.desk.release(event: event, platform: .luma, orderID: "o1", source: .test) == .released)
+            #expect(try await stack.desk.snapshot(event).freeStock == 4)
+            #expect(try await stack.ledger.listings(event)[.luma]?.allocation == 0)
+            #expect(try await stack.ledger.eventStock(event).counters == (try await stack.reservations.counters(event: event)))
         }
     }
 }

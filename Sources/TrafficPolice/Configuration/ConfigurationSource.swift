@@ -26,7 +26,7 @@ public struct ConfigurationSource: Sendable {
     /// Reads `path` (or the default path when it exists) and the environment.
     /// A path given explicitly must exist; the default may be absent.
     public static func load(path explicitPath: String?, environment: [String: String], knownKeys: Set<String>)
-        throws(ConfigurationError) -> ConfigurationSource
+        throws -> ConfigurationSource
     {
         let path = explicitPath ?? environment["TRAFFIC_POLICE_CONFIG"]
         let resolved: String
@@ -58,7 +58,7 @@ public struct ConfigurationSource: Sendable {
     }
 
     /// Parses TOML into dotted keys (`[platforms.luma] base_url` → `platforms.luma.base_url`).
-    public static func parse(_ text: String, path: String) throws(ConfigurationError) -> [String: String] {
+    public static func parse(_ text: String, path: String) throws -> [String: String] {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

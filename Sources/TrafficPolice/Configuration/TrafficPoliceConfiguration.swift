@@ -21,16 +21,16 @@ public struct TrafficPoliceConfiguration: Sendable {
 
     /// Reads the file (explicit `path`, `TRAFFIC_POLICE_CONFIG`, or the default path if present) and the environment.
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws(ConfigurationError) -> TrafficPoliceConfiguration
+        throws -> TrafficPoliceConfiguration
     {
         let source = try ConfigurationSource.load(
             path: path, environment: environment, knownKeys: Set(defaults.keys))
         return try TrafficPoliceConfiguration(source: source)
     }
 
-    public init(source: ConfigurationSource) throws(ConfigurationError) {
+    public init(source: ConfigurationSource) throws {
         func text(_ key: String) -> String { source.value(key) ?? Self.defaults[key] ?? "" }
-        func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int {
             let raw = text(key)
             guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
                 throw ConfigurationError(

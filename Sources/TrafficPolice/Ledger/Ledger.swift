@@ -260,6 +260,13 @@ public struct Ledger: Sendable {
         guard outcome.holdsTickets, quantity > 0 else { return .releasedNothingHeld }
         _ = try await session.query(
             "UPDATE events SET sold = sold - $2, updated_at = now() WHERE id = $1", [event.rawValue, quantity])
+        // A closed platform keeps allocation = sold (as the release script does in Redis).
+        _ = try await session.query(
+            """
+            UPDATE listings l SET allocation = greatest(l.allocation - $3, 0)
+            FROM events e
+            WHERE l.event_id = $1 AND l.platform = $2 AND e.id = l.event_id AND e.mode IN ('red_alert', 'closed')
+            """, [event.rawValue, platform.rawValue, quantity])
         return .released
     }
 

@@ -81,7 +81,8 @@ public enum ReservationScripts {
             return {1, outcome, 0, excess, stock, check_soft_cap(stock), qty}
             """)
 
-    /// ARGV: channel, order id. Returns the `ReleaseResult` raw value.
+    /// ARGV: channel, order id. Returns the `ReleaseResult` raw value. In red alert and when
+    /// closed the platform's allocation shrinks with the release (it stays = sold).
     public static let release = RedisScript(
         prelude + "\n" + """
             local channel, order_id = ARGV[1], ARGV[2]
@@ -98,6 +99,13 @@ public enum ReservationScripts {
             if outcome == 'overbooked' or tonumber(qty) == 0 then return 'released_nothing_held' end
             redis.call('INCRBY', KEYS[1], qty)
             redis.call('HINCRBY', KEYS[3], channel, -tonumber(qty))
+            local mode = redis.call('HGET', KEYS[5], 'mode')
+            if channel ~= 'box_office' and (mode == 'red_alert' or mode == 'closed') then
+              local a = tonumber(redis.call('HGET', KEYS[2], channel)) or 0
+              a = a - tonumber(qty)
+              if a < 0 then a = 0 end
+              redis.call('HSET', KEYS[2], channel, a)
+            end
             return 'released'
             """)
 

@@ -14,7 +14,7 @@ public struct AllocationSplit: Sendable, Hashable {
         self.weights = uncheckedWeights
     }
 
-    public init(weights: [Platform: Int64]) throws(DomainError) {
+    public init(weights: [Platform: Int64]) throws {
         guard weights.values.allSatisfy({ $0 >= 0 }) else {
             throw DomainError("split weights must not be negative")
         }
@@ -27,7 +27,7 @@ public struct AllocationSplit: Sendable, Hashable {
     }
 
     /// Parses `eventbrite=1,luma=1,meetup=1` (weights are non-negative decimals; unnamed platforms get 0).
-    public init(parsing text: String) throws(DomainError) {
+    public init(parsing text: String) throws {
         var weights: [Platform: Int64] = [:]
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -46,7 +46,7 @@ public struct AllocationSplit: Sendable, Hashable {
         try self.init(weights: weights)
     }
 
-    private static func parseWeight(_ text: String, platform: Platform) throws(DomainError) -> Int64 {
+    private static func parseWeight(_ text: String, platform: Platform) throws -> Int64 {
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let whole = String(parts[0])
         let fraction = parts.count > 1 ? String(parts[1]) : ""

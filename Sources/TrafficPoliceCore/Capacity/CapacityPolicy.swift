@@ -21,7 +21,7 @@ public struct CapacityPolicy: Sendable, Hashable, Codable {
         capacity: Int,
         safetyStock: Ratio = CapacityPolicy.defaultSafetyStock,
         softCap: Ratio = CapacityPolicy.defaultSoftCap
-    ) throws(DomainError) {
+    ) throws {
         guard capacity >= 1 else {
             throw DomainError("capacity must be at least 1, got \(capacity)")
         }

@@ -10,7 +10,7 @@ public struct Ratio: Sendable, Hashable, Comparable, Codable, CustomStringConver
     /// The ratio times one million.
     public let partsPerMillion: Int64
 
-    public init(partsPerMillion: Int64) throws(DomainError) {
+    public init(partsPerMillion: Int64) throws {
         guard (0...Ratio.scale).contains(partsPerMillion) else {
             throw DomainError("a ratio must lie between 0 and 1")
         }
@@ -18,7 +18,7 @@ public struct Ratio: Sendable, Hashable, Comparable, Codable, CustomStringConver
     }
 
     /// Parses decimal text such as `0.10`, `.9` or `1` (at most six decimals, no exponent).
-    public init(parsing text: String) throws(DomainError) {
+    public init(parsing text: String) throws {
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let whole = parts.first.map(String.init) ?? ""
         let fraction = parts.count > 1 ? String(parts[1]) : ""
@@ -70,7 +70,7 @@ public struct Ratio: Sendable, Hashable, Comparable, Codable, CustomStringConver
         do {
             try self.init(parsing: text)
         } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
         }
     }
 

@@ -5,7 +5,7 @@
 public struct EventID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public let rawValue: String
 
-    public init(_ rawValue: String) throws(DomainError) {
+    public init(_ rawValue: String) throws {
         guard !rawValue.isEmpty, rawValue.utf8.count <= 64 else {
             throw DomainError("event id must be 1 to 64 characters, got \(rawValue.utf8.count)")
         }
@@ -30,7 +30,7 @@ public struct EventID: Sendable, Hashable, Comparable, Codable, CustomStringConv
         do {
             try self.init(raw)
         } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
         }
     }
 

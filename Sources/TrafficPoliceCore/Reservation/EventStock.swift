@@ -61,7 +61,7 @@ public struct EventStock: Sendable, Hashable {
     public var freeStock: Int { stock - unsoldAllocation }
 
     /// Decides one platform order (the reserve script).
-    public mutating func reserve(platform: Platform, orderID: String, quantity: Int) throws(DomainError)
+    public mutating func reserve(platform: Platform, orderID: String, quantity: Int) throws
         -> ReservationResult
     {
         try EventStock.validate(quantity: quantity)
@@ -99,6 +99,8 @@ public struct EventStock: Sendable, Hashable {
     }
 
     /// Releases one order (the release script): a refund or cancellation, idempotent.
+    /// In red alert and when closed, the platform's allocation shrinks with it (it stays = sold),
+    /// so the tickets given back go to the free stock, which only the box office sells.
     public mutating func release(channel: SalesChannel, orderID: String) -> ReleaseResult {
         let key = OrderRecord.key(channel, orderID)
         guard var order = orders[key] else {
@@ -112,11 +114,15 @@ public struct EventStock: Sendable, Hashable {
         guard held > 0 else { return .releasedNothingHeld }
         stock += held
         sold[channel, default: 0] -= held
+        // A closed platform keeps allocation = sold: what it gives back goes to the box office.
+        if case .platform(let platform) = channel, mode == .redAlert || mode == .closed {
+            allocation[platform] = max((allocation[platform] ?? 0) - held, 0)
+        }
         return .released
     }
 
     /// A box-office sale from the free stock (the sell script). Refused in fail-safe.
-    public mutating func sellBoxOffice(saleID: String, quantity: Int) throws(DomainError) -> BoxOfficeResult {
+    public mutating func sellBoxOffice(saleID: String, quantity: Int) throws -> BoxOfficeResult {
         try EventStock.validate(quantity: quantity)
         let key = OrderRecord.key(.boxOffice, saleID)
         if let prior = orders[key] {
@@ -134,7 +140,7 @@ public struct EventStock: Sendable, Hashable {
     public static let maximumQuantity = 10_000
 
     /// Throws unless `quantity` is a whole number of tickets from 1 to ``maximumQuantity``.
-    public static func validate(quantity: Int) throws(DomainError) {
+    public static func validate(quantity: Int) throws {
         guard (1...maximumQuantity).contains(quantity) else {
             throw DomainError("quantity must be from 1 to \(maximumQuantity), got \(quantity)")
         }
