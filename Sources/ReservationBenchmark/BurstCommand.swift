@@ -38,7 +38,7 @@ struct BurstCommand: AsyncParsableCommand {
         let desk = EventDesk(ledger: Ledger(postgres: postgres), reservations: RedisReservations(redis: redis))
 
         // The deliveries: every order once, some twice, in a shuffled order; a few refunds.
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var deliveries: [(Platform, String, Int)] = []
         let total = weights.reduce(0, +)
         for n in 0..<orders {
@@ -137,17 +137,4 @@ struct Tally: Sendable {
     }
 
     func count(_ platform: Platform, _ outcome: ReservationOutcome) -> Int { outcomes[platform]?[outcome] ?? 0 }
-}
-
-/// SplitMix64, so a burst can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
