@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: C libraries (Debian -dev packages) and the one C shim for libcurl's variadic calls.
@@ -59,9 +63,16 @@ let package = Package(
         .target(
             name: "TrafficPolice",
             dependencies: [
-                "TrafficPoliceCore", "RedisBridge", "PostgresBridge",
+                "TrafficPoliceCore", "RedisBridge", "PostgresBridge", "SystemdBridge",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -72,6 +83,8 @@ let package = Package(
             dependencies: [
                 "TrafficPolice", "TrafficPoliceCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -105,9 +118,18 @@ let package = Package(
         .testTarget(name: "SystemdBridgeTests", dependencies: ["SystemdBridge"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TrafficPoliceTests",
-            dependencies: ["TrafficPolice", "TrafficPoliceCore", "RedisBridge", "PostgresBridge"],
+            dependencies: [
+                "TrafficPolice", "TrafficPoliceCore", "RedisBridge", "PostgresBridge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "DaemonTests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,1 @@
+// DaemonTests: the built daemon end to end (next commits).
