@@ -129,7 +129,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DaemonTests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["TrafficPoliceCore", "PostgresBridge", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CLITests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
     ]
 )

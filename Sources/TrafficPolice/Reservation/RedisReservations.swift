@@ -65,9 +65,13 @@ public struct RedisReservations: Sendable {
         }
     }
 
-    /// Replaces the event's counters with `stock` (the rebuild from the ledger), in one atomic step.
-    public func load(_ stock: EventStock, event: EventID) async throws {
+    /// Loads the event's counters from `stock` (the rebuild from the ledger), in one atomic step.
+    /// With `replacing` false it loads only when Redis has no counters for the event (returns
+    /// false when they were there); `replacing` is for recovery, when nothing else is deciding.
+    @discardableResult
+    public func load(_ stock: EventStock, event: EventID, replacing: Bool = true) async throws -> Bool {
         var arguments = [
+            replacing ? "replace" : "if_absent",
             String(stock.stock), String(stock.policy.capacity), String(stock.policy.safetyStock),
             String(stock.policy.softCap), stock.mode.rawValue,
         ]
@@ -77,7 +81,7 @@ public struct RedisReservations: Sendable {
             arguments.append(order.key)
             arguments.append(Self.encode(order))
         }
-        _ = try await run(ReservationScripts.load, event, arguments)
+        return try await run(ReservationScripts.load, event, arguments).integer == 1
     }
 
     /// Sets the event's mode (closing the platforms for `red_alert` and `closed`); returns the previous mode.

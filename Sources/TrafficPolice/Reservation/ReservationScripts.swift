@@ -139,20 +139,25 @@ public enum ReservationScripts {
             return {'sold', qty, stock, check_soft_cap(stock)}
             """)
 
-    /// Replaces an event's counters. ARGV: stock, capacity, safety_stock, soft_cap, mode,
-    /// allocation ×3 (eventbrite, luma, meetup), sold ×4 (the platforms, then box_office),
-    /// then field/value pairs of the orders hash.
+    /// Loads an event's counters. ARGV: `replace` or `if_absent`, stock, capacity, safety_stock,
+    /// soft_cap, mode, allocation ×3 (eventbrite, luma, meetup), sold ×4 (the platforms, then
+    /// box_office), then field/value pairs of the orders hash. With `if_absent` it does nothing
+    /// (returns 0) when the counters exist, so two rebuilds racing cannot wipe a decision taken
+    /// in between. Returns 1 when it loaded.
     public static let load = RedisScript(
         """
+        if ARGV[1] == 'if_absent' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        local A = {}
+        for i = 2, #ARGV do A[i - 1] = ARGV[i] end
         redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-        redis.call('SET', KEYS[1], ARGV[1])
-        redis.call('HSET', KEYS[5], 'capacity', ARGV[2], 'safety_stock', ARGV[3], 'soft_cap', ARGV[4], 'mode', ARGV[5])
-        redis.call('HSET', KEYS[2], 'eventbrite', ARGV[6], 'luma', ARGV[7], 'meetup', ARGV[8])
-        redis.call('HSET', KEYS[3], 'eventbrite', ARGV[9], 'luma', ARGV[10], 'meetup', ARGV[11], 'box_office', ARGV[12])
+        redis.call('SET', KEYS[1], A[1])
+        redis.call('HSET', KEYS[5], 'capacity', A[2], 'safety_stock', A[3], 'soft_cap', A[4], 'mode', A[5])
+        redis.call('HSET', KEYS[2], 'eventbrite', A[6], 'luma', A[7], 'meetup', A[8])
+        redis.call('HSET', KEYS[3], 'eventbrite', A[9], 'luma', A[10], 'meetup', A[11], 'box_office', A[12])
         local batch = {}
-        for i = 13, #ARGV, 2 do
-          batch[#batch + 1] = ARGV[i]
-          batch[#batch + 1] = ARGV[i + 1]
+        for i = 13, #A, 2 do
+          batch[#batch + 1] = A[i]
+          batch[#batch + 1] = A[i + 1]
           if #batch >= 1000 then
             redis.call('HSET', KEYS[4], unpack(batch))
             batch = {}

@@ -1,1 +1,0 @@
-// DaemonTests: the built daemon end to end (next commits).
