@@ -129,6 +129,9 @@ enum LumaPayload {
                 let stats = try await queue.stats()
                 #expect(stats == QueueStats(depth: 0, inFlight: 0, delayed: 0, deadLetters: 0, retries: 0, awaitingResolution: 1))
                 #expect(try await queue.parkedJobs().first?.delivery.body == body)
+                // The stopped workers' consumer held nothing, so it left the group.
+                let consumers = try await stack.redis.send(["XINFO", "CONSUMERS", queue.keys.stream, queue.configuration.group])
+                #expect(consumers.array?.isEmpty == true)
             }
         }
     }

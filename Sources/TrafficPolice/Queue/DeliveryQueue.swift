@@ -124,6 +124,17 @@ public final class DeliveryQueue: DeliverySink, Sendable {
         try await settle(job, mode: "move", target: keys.parked, overrides: ["reason", reason, JobFields.origin, job.originID])
     }
 
+    /// Removes `consumer` from the group if it holds no job (called when a worker pool stops), so
+    /// consumer names of past daemons do not pile up. Returns whether it was removed.
+    @discardableResult
+    public func retireConsumer(_ consumer: String) async throws -> Bool {
+        let reply = try await withGroup {
+            try await self.redis.evalSHA(
+                QueueScripts.retireConsumer, keys: [self.keys.stream], arguments: [self.configuration.group, consumer])
+        }
+        return reply.integer == 1
+    }
+
     // MARK: - Operator side
 
     /// The queue's figures now; also updates the gauges.

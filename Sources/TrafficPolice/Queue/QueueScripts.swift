@@ -115,4 +115,15 @@ enum QueueScripts {
         end
         return ids
         """)
+
+    /// Retire a consumer that holds nothing (a daemon leaving); one that still holds jobs is kept,
+    /// since XGROUP DELCONSUMER would drop its pending jobs. KEYS: stream. ARGV: group, consumer.
+    /// Returns 1 when deleted.
+    static let retireConsumer = RedisScript(
+        """
+        local held = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+        if held[1] then return 0 end
+        redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+        return 1
+        """)
 }

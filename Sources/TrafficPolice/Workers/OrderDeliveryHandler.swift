@@ -34,7 +34,7 @@ public struct OrderDeliveryHandler: DeliveryHandler {
         let guest: LumaGuestDelivery
         do {
             guard let parsed = try LumaGuestDelivery.parse(delivery.body, kind: delivery.kind) else {
-                return .ignored("Luma \(delivery.kind) carries no order")
+                return .applied("Luma \(delivery.kind) carries no order: nothing to apply")
             }
             guest = parsed
         } catch let error as MalformedPayload {

@@ -92,6 +92,7 @@ public struct QueueWorkers: Service {
             }
         }
         slotContinuation.finish()
+        _ = try? await queue.retireConsumer(configuration.consumerName)
         _ = try? await queue.stats()
         logger.info("queue workers stopped", metadata: ["CONSUMER": "\(configuration.consumerName)"])
     }
