@@ -74,6 +74,30 @@ public struct Ledger: Sendable {
         return result
     }
 
+    /// The event whose listing on `platform` is linked to the platform's event `platformEventID`, if any.
+    public func event(linkedTo platformEventID: String, on platform: Platform) async throws -> EventID? {
+        let rows = try await postgres.query(
+            "SELECT event_id FROM listings WHERE platform = $1 AND platform_event_id = $2",
+            [platform.rawValue, platformEventID])
+        return try rows.first.map { try EventID(try $0.decode("event_id", as: String.self)) }
+    }
+
+    /// One platform order of the event as recorded (tombstones included), or nil when never recorded.
+    public func order(_ id: EventID, platform: Platform, orderID: String) async throws -> OrderRecord? {
+        let rows = try await postgres.query(
+            """
+            SELECT quantity, outcome, excess, released_at IS NOT NULL AS released
+            FROM orders WHERE event_id = $1 AND platform = $2 AND platform_order_id = $3
+            """, [id.rawValue, platform.rawValue, orderID])
+        guard let row = rows.first else { return nil }
+        guard let outcome = ReservationOutcome(rawValue: try row.decode("outcome")) else {
+            throw LedgerError.corrupt("order \(orderID) of event \(id)")
+        }
+        return OrderRecord(
+            channel: .platform(platform), orderID: orderID, quantity: try row.decode("quantity"), outcome: outcome,
+            excess: try row.decode("excess"), released: try row.decode("released"))
+    }
+
     /// Links the event's listing on `platform` to the platform's own event (and ticket class).
     public func link(_ id: EventID, platform: Platform, platformEventID: String, ticketClassID: String?) async throws {
         let rows: PostgresRows

@@ -1,0 +1,88 @@
+import Logging
+import RedisBridge
+import TrafficPoliceCore
+
+/// Applies deliveries to the event desk: the reservation (or release) in Redis, then the ledger —
+/// both idempotent, so a job handed out twice changes nothing the second time.
+///
+/// - Luma guest deliveries are applied (one order per guest, see ``LumaGuestDelivery``).
+/// - A Luma delivery for an event no one linked is ignored with a warning (Luma webhooks are
+///   calendar-wide, so other events' guests are expected; the nightly reconcile catches a late link).
+/// - Eventbrite deliveries are parked until the order resolver exists; Meetup ones until a Meetup
+///   handler does. They are never dead-lettered nor lost.
+public struct OrderDeliveryHandler: DeliveryHandler {
+    public let desk: EventDesk
+    private let logger: Logger
+
+    public init(desk: EventDesk, logger: Logger? = nil) {
+        self.desk = desk
+        self.logger = logger ?? Logger(label: "traffic-police.workers")
+    }
+
+    public func handle(_ delivery: WebhookDelivery) async throws -> JobOutcome {
+        switch delivery.platform {
+        case .luma:
+            return try await handleLuma(delivery)
+        case .eventbrite:
+            return .parked("Eventbrite \(delivery.kind) awaits the order resolver")
+        case .meetup:
+            return .parked("Meetup \(delivery.kind) awaits a Meetup handler")
+        }
+    }
+
+    private func handleLuma(_ delivery: WebhookDelivery) async throws -> JobOutcome {
+        let guest: LumaGuestDelivery
+        do {
+            guard let parsed = try LumaGuestDelivery.parse(delivery.body, kind: delivery.kind) else {
+                return .applied("Luma \(delivery.kind) carries no order: nothing to apply")
+            }
+            guest = parsed
+        } catch let error as MalformedPayload {
+            return .rejected(error.reason)
+        }
+        guard let event = try await desk.ledger.event(linkedTo: guest.lumaEventID, on: .luma) else {
+            return .ignored("no event is linked to Luma event \(guest.lumaEventID) (guest \(guest.guestID))")
+        }
+        var metadata: Logger.Metadata = [
+            "EVENT_ID": "\(event)", "PLATFORM": "luma", "ORDER_ID": "\(guest.guestID)",
+        ]
+        do {
+            switch guest.intent {
+            case .reserve(let quantity):
+                let result = try await desk.apply(
+                    event: event, platform: .luma, orderID: guest.guestID, quantity: quantity, source: .webhook)
+                metadata["OUTCOME"] = "\(result.outcome.rawValue)"
+                if result.outcome == .overbooked && !result.duplicate {
+                    logger.error("overbooked: the Luma guest must be cancelled or moved to the waitlist", metadata: metadata)
+                }
+                return .applied("\(result.outcome.rawValue)\(result.duplicate ? " (repeat)" : "") × \(result.quantity)")
+            case .release:
+                let result = try await desk.release(event: event, platform: .luma, orderID: guest.guestID, source: .webhook)
+                return .applied(result.rawValue)
+            case .holdNothing(let status):
+                guard try await holds(event: event, guestID: guest.guestID) else {
+                    return .applied("\(status): holds nothing")
+                }
+                let result = try await desk.release(event: event, platform: .luma, orderID: guest.guestID, source: .webhook)
+                return .applied("\(status): \(result.rawValue)")
+            }
+        } catch let error as DomainError {
+            return .rejected(error.message)
+        }
+    }
+
+    /// Whether the guest's order holds tickets now (Redis decides first, so it is asked too: the
+    /// ledger may not have the order yet when a worker died between the two steps).
+    private func holds(event: EventID, guestID: String) async throws -> Bool {
+        if let order = try await desk.ledger.order(event, platform: .luma, orderID: guestID), order.heldQuantity > 0 {
+            return true
+        }
+        let reply = try await desk.reservations.redis.send(
+            ["HGET", EventKeys(event).orders, OrderRecord.key(.platform(.luma), guestID)])
+        guard let encoded = reply.string else { return false }
+        // `outcome|quantity|excess|released`
+        let parts = encoded.split(separator: "|")
+        guard parts.count == 4, let outcome = ReservationOutcome(rawValue: String(parts[0])) else { return false }
+        return outcome.holdsTickets && parts[3] == "0"
+    }
+}
