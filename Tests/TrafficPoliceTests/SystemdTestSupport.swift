@@ -100,21 +100,6 @@ final class DatagramCapture: @unchecked Sendable {
     }
 }
 
-/// Sets (or, for nil, unsets) environment variables around `body`, restoring the old values.
-func withProcessEnvironment<T>(_ changes: [String: String?], _ body: () async throws -> T) async rethrows -> T {
-    var saved: [String: String?] = [:]
-    for (name, value) in changes {
-        saved[name] = getenv(name).map { String(cString: $0) }
-        if let value { setenv(name, value, 1) } else { unsetenv(name) }
-    }
-    defer {
-        for (name, value) in saved {
-            if let value { setenv(name, value, 1) } else { unsetenv(name) }
-        }
-    }
-    return try await body()
-}
-
 /// A fresh path under /tmp for a test socket.
 func temporaryNotifySocketPath(_ tag: String) -> String {
     "/tmp/tp-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
