@@ -52,9 +52,21 @@ public struct ConfigurationSource: Sendable {
         }
         let values = try parse(text, path: resolved)
         for key in values.keys.sorted() where !knownKeys.contains(key) {
-            throw ConfigurationError(key: key, reason: "unknown key in \(resolved)")
+            throw ConfigurationError(key: key, reason: unknownKeyReason(key, path: resolved))
         }
         return ConfigurationSource(fileValues: values, environment: environment, path: resolved)
+    }
+
+    /// Why `key` is refused; a key that looks like a secret points at the credentials instead.
+    /// The value is never echoed.
+    static func unknownKeyReason(_ key: String, path: String) -> String {
+        let name = key.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        let secretWords = ["token", "secret", "password", "api_key", "apikey", "credential"]
+        if secretWords.contains(where: { name.contains($0) }) {
+            return "unknown key in \(path); secrets are never read from the config file: install them as "
+                + "systemd credentials in /etc/traffic-police/credentials/ (see Credentials)"
+        }
+        return "unknown key in \(path)"
     }
 
     /// Parses TOML into dotted keys (`[platforms.luma] base_url` → `platforms.luma.base_url`).

@@ -1,14 +1,23 @@
 import Foundation
+import Logging
 import PostgresBridge
 import RedisBridge
 
 /// The daemon's and the CLI's configuration: `traffic-police.toml`, every key overridable by
 /// its environment variable, every key with a default (so the file is optional).
+///
+/// Secrets are not configuration: platform tokens and webhook secrets are `Credentials`.
 public struct TrafficPoliceConfiguration: Sendable {
     public var redis: RedisConfiguration
     public var postgres: PostgresConfiguration
+    public var intake: Intake
+    public var admin: Admin
+    public var platforms: Platforms
+    public var queue: Queue
+    public var spool: Spool
+    public var log: Log
 
-    /// Every key this version understands, with its default.
+    /// Every key this version understands, with its default (as the TOML text of its value).
     public static let defaults: [String: String] = [
         "redis.url": "redis://127.0.0.1:6379",
         "redis.pool_size": "4",
@@ -17,6 +26,21 @@ public struct TrafficPoliceConfiguration: Sendable {
         "postgres.url": "postgresql:///traffic_police",
         "postgres.pool_size": "4",
         "postgres.connect_timeout_ms": "5000",
+        "intake.socket": "/run/traffic-police/webhook.sock",
+        "intake.max_body_bytes": "1048576",
+        "intake.max_header_bytes": "16384",
+        "intake.idle_timeout_ms": "75000",
+        "intake.read_timeout_ms": "10000",
+        "intake.max_connections": "256",
+        "admin.socket": "/run/traffic-police/admin.sock",
+        "platforms.eventbrite.base_url": "https://www.eventbriteapi.com/v3",
+        "platforms.luma.base_url": "https://public-api.luma.com",
+        "platforms.luma.signature_scheme": "luma",
+        "platforms.meetup.base_url": "https://api.meetup.com/gql-ext",
+        "queue.workers": "4",
+        "queue.max_attempts": "8",
+        "spool.dir": "",
+        "log.level": "info",
     ]
 
     /// Reads the file (explicit `path`, `TRAFFIC_POLICE_CONFIG`, or the default path if present) and the environment.
@@ -28,36 +52,63 @@ public struct TrafficPoliceConfiguration: Sendable {
         return try TrafficPoliceConfiguration(source: source)
     }
 
+    /// Validates every key; the first bad one is thrown as a `ConfigurationError` naming it.
     public init(source: ConfigurationSource) throws {
-        func text(_ key: String) -> String { source.value(key) ?? Self.defaults[key] ?? "" }
-        func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int {
-            let raw = text(key)
-            guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
-                throw ConfigurationError(
-                    key: key,
-                    reason: "'\(raw)' from \(source.origin(key)) is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return value
-        }
+        let read = ConfigurationReader(source: source, defaults: Self.defaults)
 
         var redis: RedisConfiguration
         do {
-            redis = try RedisConfiguration(url: text("redis.url"))
+            redis = try RedisConfiguration(url: read.text("redis.url"))
         } catch {
-            throw ConfigurationError(key: "redis.url", reason: "\(error) (from \(source.origin("redis.url")))")
+            throw read.error("redis.url", "\(error)")
         }
-        redis.poolSize = try integer("redis.pool_size", in: 1...256)
-        redis.connectTimeout = .milliseconds(try integer("redis.connect_timeout_ms", in: 1...600_000))
-        redis.commandTimeout = .milliseconds(try integer("redis.command_timeout_ms", in: 1...600_000))
+        redis.poolSize = try read.integer("redis.pool_size", in: 1...256)
+        redis.connectTimeout = try read.milliseconds("redis.connect_timeout_ms", in: 1...600_000)
+        redis.commandTimeout = try read.milliseconds("redis.command_timeout_ms", in: 1...600_000)
         self.redis = redis
 
-        let postgresURL = text("postgres.url")
+        let postgresURL = read.text("postgres.url")
         guard !postgresURL.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw ConfigurationError(key: "postgres.url", reason: "must not be empty (from \(source.origin("postgres.url")))")
+            throw read.error("postgres.url", "must not be empty")
         }
         self.postgres = PostgresConfiguration(
             connectionString: postgresURL,
-            poolSize: try integer("postgres.pool_size", in: 1...256),
-            connectTimeout: .milliseconds(try integer("postgres.connect_timeout_ms", in: 1...600_000)))
+            poolSize: try read.integer("postgres.pool_size", in: 1...256),
+            connectTimeout: try read.milliseconds("postgres.connect_timeout_ms", in: 1...600_000))
+
+        self.intake = Intake(
+            socketPath: try read.socketPath("intake.socket"),
+            maxBodyBytes: try read.integer("intake.max_body_bytes", in: 1024...(64 << 20)),
+            maxHeaderBytes: try read.integer("intake.max_header_bytes", in: 1024...(1 << 20)),
+            idleTimeout: try read.milliseconds("intake.idle_timeout_ms", in: 100...3_600_000),
+            readTimeout: try read.milliseconds("intake.read_timeout_ms", in: 100...600_000),
+            maxConnections: try read.integer("intake.max_connections", in: 1...65_536))
+        self.admin = Admin(socketPath: try read.socketPath("admin.socket"))
+        guard admin.socketPath != intake.socketPath else {
+            throw read.error("admin.socket", "must differ from intake.socket: the proxy must never reach the admin API")
+        }
+
+        self.platforms = Platforms(
+            eventbrite: Eventbrite(baseURL: try read.baseURL("platforms.eventbrite.base_url")),
+            luma: Luma(
+                baseURL: try read.baseURL("platforms.luma.base_url"),
+                signatureScheme: try read.choice(
+                    "platforms.luma.signature_scheme", LumaSignatureScheme.allCases.map { ($0.rawValue, $0) })),
+            meetup: Meetup(baseURL: try read.baseURL("platforms.meetup.base_url")))
+
+        self.queue = Queue(
+            workers: try read.integer("queue.workers", in: 1...256),
+            maxAttempts: try read.integer("queue.max_attempts", in: 1...1000))
+
+        let spoolDirectory = read.text("spool.dir").trimmingCharacters(in: .whitespaces)
+        guard spoolDirectory.isEmpty || spoolDirectory.hasPrefix("/") else {
+            throw read.error("spool.dir", "'\(spoolDirectory)' is not an absolute path (empty means $STATE_DIRECTORY)")
+        }
+        self.spool = Spool(
+            directory: spoolDirectory.isEmpty
+                ? Spool.defaultDirectory(environment: source.environment) : spoolDirectory)
+
+        let levels: [Logger.Level] = [.trace, .debug, .info, .notice, .warning, .error, .critical]
+        self.log = Log(level: try read.choice("log.level", levels.map { ($0.rawValue, $0) }))
     }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import TrafficPoliceCore
+
+extension TrafficPoliceConfiguration {
+    /// `[platforms.*]`: where each platform's API lives. Tokens and secrets are credentials
+    /// (`Credentials`), never configuration.
+    public struct Platforms: Sendable, Hashable {
+        public var eventbrite: Eventbrite
+        public var luma: Luma
+        public var meetup: Meetup
+
+        /// The API root of `platform`.
+        public func baseURL(_ platform: Platform) -> URL {
+            switch platform {
+            case .eventbrite: eventbrite.baseURL
+            case .luma: luma.baseURL
+            case .meetup: meetup.baseURL
+            }
+        }
+    }
+
+    /// `[platforms.eventbrite]`.
+    public struct Eventbrite: Sendable, Hashable {
+        /// `base_url`: default `https://www.eventbriteapi.com/v3`; an `api_url` in a webhook is fetched
+        /// only when it lies under this root. The webhook path secret is the credential
+        /// `eventbrite-webhook-secret`, not a key here.
+        public var baseURL: URL
+    }
+
+    /// `[platforms.luma]`.
+    public struct Luma: Sendable, Hashable {
+        /// `base_url`: default `https://public-api.luma.com`.
+        public var baseURL: URL
+        /// `signature_scheme`: how webhook signatures are checked. Default `luma`.
+        public var signatureScheme: LumaSignatureScheme
+    }
+
+    /// `[platforms.meetup]`.
+    public struct Meetup: Sendable, Hashable {
+        /// `base_url`: the GraphQL endpoint itself; default `https://api.meetup.com/gql-ext`.
+        public var baseURL: URL
+    }
+}
+
+/// How Luma webhook signatures are verified (`[platforms.luma] signature_scheme`).
+public enum LumaSignatureScheme: String, Sendable, Hashable, CaseIterable {
+    /// `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, id in `Webhook-Id`.
+    case luma
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>` over
+    /// `id.timestamp.body` with the base64-decoded `whsec_` key.
+    case standardWebhooks = "standard-webhooks"
+}
