@@ -165,7 +165,7 @@ struct CurlClientTests {
     @Test func totalTimeout() async throws {
         try await TestHTTPServer.with { server in
             try await withClient { client in
-                var request = HTTPRequest(url: server.url("/delay/5000"))
+                var request = HTTPRequest(url: server.url("/delay/60000"))
                 request.timeout = .milliseconds(300)
                 let clock = ContinuousClock()
                 let start = clock.now
@@ -174,7 +174,8 @@ struct CurlClientTests {
                 #expect(error?.kind == .timeout)
                 #expect(error?.code == 28)  // CURLE_OPERATION_TIMEDOUT
                 #expect(elapsed >= .milliseconds(250))
-                #expect(elapsed < .seconds(3))
+                // Well before the server's 60 s answer; loose because the machine is shared.
+                #expect(elapsed < .seconds(30))
             }
         }
     }

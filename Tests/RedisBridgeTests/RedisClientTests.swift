@@ -111,7 +111,9 @@ struct RedisClientTests {
             let (error, duration) = await elapsed { await redisError { try await client.send("PING") } }
             #expect(error?.kind == .connectionFailed, "\(String(describing: error))")
             #expect(duration >= .milliseconds(250))
-            #expect(duration < .seconds(2))
+            // Without the timeout the connect would hang for good; the bound is loose because
+            // the machine is shared and timing must not decide a test.
+            #expect(duration < .seconds(20))
         }
     }
 
