@@ -5,8 +5,9 @@ import NIOHTTP1
 /// Serves the requests of one connection: admits each head through the `Router`, reads the body
 /// up to the limit, runs the route's handler off the event loop and writes its answer.
 ///
-/// A request refused from its head is answered at once; when a body was announced the connection
-/// is closed after the answer (the body is never read), otherwise it stays open for the next request.
+/// A request refused from its head (404, 405, 415, 503, …) has its body, up to the limit, read and
+/// dropped, then is answered and the connection stays open. One refused for its size (413), or
+/// whose client waits for `100 Continue`, is answered at once and the connection closed.
 final class HTTPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -21,8 +22,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private enum State {
         case idle
         case receiving(Receiving)
-        /// Refused from the head, without a body: answer when `.end` arrives.
-        case refusing(ServerResponse, head: HTTPRequestHead, routeName: String)
+        /// Refused from the head: drop the body, answer when `.end` arrives.
+        case refusing(ServerResponse, head: HTTPRequestHead, routeName: String, discarded: Int)
         case processing
         case closing
     }
@@ -57,11 +58,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch router.admit(head, maxBodyBytes: limits.maxBodyBytes) {
         case .reject(let response, let routeName, let bodyTooLarge):
             if bodyTooLarge { metrics.bodyTooLarge(route: routeName) }
-            if head.announcesBody {
+            if bodyTooLarge || (head.announcesBody && head.expectsContinue) {
+                // Never read a body we refuse for size, nor make a client send one it offered to hold back.
                 state = .closing
                 answer(response, to: head, route: routeName, close: true, context: context)
             } else {
-                state = .refusing(response, head: head, routeName: routeName)
+                // A small (or streamed) body is read and dropped, so the connection stays usable.
+                state = .refusing(response, head: head, routeName: routeName, discarded: 0)
             }
         case .accept(let route, let parameter):
             let capacity = min(head.declaredContentLength ?? 0, limits.maxBodyBytes)
@@ -77,6 +80,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     private func receivedBody(_ chunk: ByteBuffer, context: ChannelHandlerContext) {
+        if case .refusing(let response, let head, let routeName, let discarded) = state {
+            let total = discarded + chunk.readableBytes
+            if total > limits.maxBodyBytes {
+                answer(response, to: head, route: routeName, close: true, context: context)
+            } else {
+                state = .refusing(response, head: head, routeName: routeName, discarded: total)
+            }
+            return
+        }
         guard case .receiving(var request) = state else { return }
         if request.body.readableBytes + chunk.readableBytes > limits.maxBodyBytes {
             state = .closing
@@ -94,7 +106,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private func receivedEnd(context: ChannelHandlerContext) {
         switch state {
-        case .refusing(let response, let head, let routeName):
+        case .refusing(let response, let head, let routeName, _):
             state = .processing
             answer(response, to: head, route: routeName, close: !head.isKeepAlive, context: context)
         case .receiving(let received):
