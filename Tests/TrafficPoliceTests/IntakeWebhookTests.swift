@@ -181,4 +181,24 @@ struct IntakeWebhookTests {
             #expect(sink.calls.value == 0)
         }
     }
+
+    @Test func pipelinedRequestsAndExpectContinueAreServedInOrder() async throws {
+        let sink = MemorySink()
+        try await IntakeHarness.run(sink: sink) { harness in
+            let client = try await harness.connect()
+            await client.send(RawRequest.get("/healthz") + RawRequest.get("/nowhere") + RawRequest.get("/readyz"))
+            #expect(try await client.response()?.status == 200)
+            #expect(try await client.response()?.status == 404)
+            #expect(try await client.response()?.status == 200)
+
+            let body = #"{"api_url":"https://www.eventbriteapi.com/v3/orders/5/","config":{"action":"order.placed"}}"#
+            await client.send(
+                "POST /webhooks/eventbrite HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(50))
+            await client.send(body)
+            #expect(try await client.response()?.status == 202)
+            await client.close()
+        }
+    }
 }

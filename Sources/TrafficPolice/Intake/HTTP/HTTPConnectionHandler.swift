@@ -157,13 +157,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         if response.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        // The state changes before `.end` is written: writing it lets the pipelining handler hand
+        // over the next (buffered) request re-entrantly, and that request must find us idle.
         if close {
             state = .closing
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             state = .idle
             context.triggerUserOutboundEvent(ConnectionPhase.responseSent, promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
