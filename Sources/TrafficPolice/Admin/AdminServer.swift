@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import TrafficPoliceCore
+
+/// The admin API on the admin Unix socket: `GET /healthz`, `GET /readyz`, `GET /metrics`
+/// (Prometheus text) and `GET /api/events/{id}` (the `event show --json` object).
+public struct AdminServer: Service {
+    /// Where and how the admin socket serves.
+    public struct Configuration: Sendable {
+        /// Default `/run/traffic-police/admin.sock`, mode 0660.
+        public var socket: SocketBinding = .path("/run/traffic-police/admin.sock")
+        /// The same limits as intake by default (admin requests have no body to speak of).
+        public var limits = HTTPServerLimits()
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    /// Fires once the socket is bound.
+    public let listening = ListeningSignal()
+    private let registry: PrometheusCollectorRegistry
+    private let snapshot: @Sendable (EventID) async throws -> EventSnapshot
+    private let readiness: @Sendable () async -> Bool
+    private let metrics: HTTPServerMetrics
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let onListening: (@Sendable () -> Void)?
+
+    /// - Parameters:
+    ///   - registry: what `/metrics` exports.
+    ///   - snapshot: an event's state, e.g. `{ try await desk.snapshot($0, allowLedgerFallback: true) }`;
+    ///     `LedgerError.eventNotFound` becomes 404.
+    ///   - readiness: what `/readyz` reports.
+    ///   - metricsFactory: where this server's own request counters go.
+    public init(
+        configuration: Configuration,
+        registry: PrometheusCollectorRegistry,
+        snapshot: @escaping @Sendable (EventID) async throws -> EventSnapshot,
+        readiness: @escaping @Sendable () async -> Bool = { true },
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        logger: Logger = Logger(label: "traffic-police.admin"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onListening: (@Sendable () -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.registry = registry
+        self.snapshot = snapshot
+        self.readiness = readiness
+        self.metrics = HTTPServerMetrics(server: "admin", factory: metricsFactory)
+        self.logger = logger
+        self.group = eventLoopGroup
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let routes = AdminRoutes(registry: registry, snapshot: snapshot, logger: logger)
+        let server = UnixHTTPServer(
+            binding: configuration.socket,
+            router: Router(ProbeRoutes.routes(readiness: readiness, listening: listening) + routes.routes),
+            limits: configuration.limits, metrics: metrics, logger: logger, group: group)
+        try await server.run(listening: listening, onListening: onListening)
+    }
+}
