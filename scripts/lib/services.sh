@@ -5,7 +5,7 @@
 # and registers tp_stop_services on EXIT, so both servers stop whatever happens.
 
 TP_PACKAGES=(libhiredis-dev libpq-dev libcurl4-openssl-dev libsystemd-dev redis-server redis-tools
-             postgresql postgresql-contrib nginx pkg-config python3)
+             postgresql postgresql-contrib nginx pkg-config python3 systemd)
 
 tp_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

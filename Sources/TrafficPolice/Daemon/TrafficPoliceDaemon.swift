@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import PostgresBridge
+import RedisBridge
+import ServiceLifecycle
+import SystemdBridge
+import TrafficPoliceCore
+
+/// `traffic-police serve`: wires the parts of DESIGN.md section 4 into one `ServiceGroup`.
+///
+/// Services, in start order (graceful shutdown runs in reverse): the admin server, the queue
+/// workers, webhook intake, the start-up gate (READY=1 once sockets are bound and Redis and
+/// PostgreSQL answer) and the systemd notifier (STATUS=, WATCHDOG=1, STOPPING=1). On SIGTERM or
+/// SIGINT the notifier says STOPPING=1, intake stops accepting and finishes what is in flight,
+/// the workers finish their jobs, and the process exits 0.
+public struct TrafficPoliceDaemon {
+    public let configuration: TrafficPoliceConfiguration
+    public let credentials: Credentials
+    public let environment: [String: String]
+    public let logger: Logger
+
+    public init(
+        configuration: TrafficPoliceConfiguration, credentials: Credentials, environment: [String: String],
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM/SIGINT (returns) or a service fails (throws).
+    public func run() async throws {
+        let metrics = PrometheusExport()
+        MetricsSystem.bootstrap(metrics.factory)
+        credentials.availability.logWarnings(to: logger)
+
+        let redis = RedisClient(configuration: configuration.redis)
+        let postgres = PostgresClient(configuration: configuration.postgres)
+        let desk = EventDesk(ledger: Ledger(postgres: postgres), reservations: RedisReservations(redis: redis))
+        var queueConfiguration = DeliveryQueue.Configuration()
+        queueConfiguration.retry = try RetrySchedule(maxAttempts: configuration.queue.maxAttempts)
+        let queue = DeliveryQueue(redis: redis, configuration: queueConfiguration, logger: logger)
+
+        let readiness = ReadinessSignal()
+        let sockets = Self.sockets(configuration)
+        let intake = WebhookIntake(
+            configuration: try intakeConfiguration(binding: sockets.webhook), sink: queue,
+            readiness: { readiness.isReady }, logger: logger.with(label: "intake"))
+        var adminConfiguration = AdminServer.Configuration()
+        adminConfiguration.socket = sockets.admin
+        adminConfiguration.limits = intake.configuration.limits
+        let admin = AdminServer(
+            configuration: adminConfiguration, registry: metrics.registry,
+            snapshot: { try await desk.snapshot($0, allowLedgerFallback: true) },
+            readiness: { readiness.isReady }, logger: logger.with(label: "admin"))
+        var workerConfiguration = QueueWorkers.Configuration()
+        workerConfiguration.concurrency = configuration.queue.workers
+        let workers = QueueWorkers(
+            queue: queue, handler: OrderDeliveryHandler(desk: desk, logger: logger), configuration: workerConfiguration,
+            logger: logger.with(label: "workers"))
+        let gate = StartupGate(
+            listening: [intake.listening, admin.listening], redis: redis, postgres: postgres, readiness: readiness,
+            logger: logger)
+        let notifier = SystemdNotifierService(
+            readiness: readiness,
+            status: {
+                let depth = (try? await queue.stats()).map { String($0.depth) } ?? "unknown (Redis unreachable)"
+                return "mode=\(readiness.isReady ? "open" : "starting") queue=\(depth)"
+            },
+            probes: [Self.eventLoopProbe(), Self.cooperativePoolProbe()],
+            logger: logger.with(label: "notify"))
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: admin), .init(service: workers), .init(service: intake), .init(service: gate),
+                    .init(service: notifier),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await Self.close(queue, redis, postgres)
+            throw error
+        }
+        await Self.close(queue, redis, postgres)
+        logger.info("stopped")
+    }
+
+    private static func close(_ queue: DeliveryQueue, _ redis: RedisClient, _ postgres: PostgresClient) async {
+        await queue.shutdown()
+        await redis.shutdown()
+        await postgres.shutdown()
+    }
+
+    /// The descriptors systemd passed (`webhook`, `admin`), else the configured paths.
+    static func sockets(_ configuration: TrafficPoliceConfiguration) -> (webhook: SocketBinding, admin: SocketBinding) {
+        let passed = SocketActivation.listenedDescriptors()
+        let webhook = passed.first { $0.name == "webhook" }.map { SocketBinding.descriptor($0.fd) }
+        let admin = passed.first { $0.name == "admin" }.map { SocketBinding.descriptor($0.fd) }
+        return (
+            webhook ?? .path(configuration.intake.socketPath), admin ?? .path(configuration.admin.socketPath)
+        )
+    }
+
+    func intakeConfiguration(binding: SocketBinding) throws -> WebhookIntake.Configuration {
+        var intake = WebhookIntake.Configuration()
+        intake.socket = binding
+        intake.limits.maxBodyBytes = configuration.intake.maxBodyBytes
+        intake.limits.maxHeaderBytes = configuration.intake.maxHeaderBytes
+        intake.limits.maxConnections = configuration.intake.maxConnections
+        intake.limits.idleTimeout = TimeAmount(configuration.intake.idleTimeout)
+        intake.limits.readTimeout = TimeAmount(configuration.intake.readTimeout)
+        let availability = credentials.availability
+        if availability.acceptsWebhooks(.eventbrite) {
+            intake.eventbrite = try .init(
+                baseURL: configuration.platforms.eventbrite.baseURL.absoluteString,
+                pathSecret: credentials.eventbriteWebhookSecret?.revealed)
+        }
+        if availability.acceptsWebhooks(.luma), let secret = credentials.lumaWebhookSecret {
+            let scheme: LumaSignatureVerifier.Scheme =
+                configuration.platforms.luma.signatureScheme == .standardWebhooks ? .standardWebhooks : .timestamped
+            intake.luma = try .init(secret: secret.revealed, scheme: scheme)
+        }
+        return intake
+    }
+
+    /// The NIO event loops answer (intake and admin run on them).
+    static func eventLoopProbe() -> LivenessProbe {
+        LivenessProbe(name: "event-loop") {
+            try await MultiThreadedEventLoopGroup.singleton.any().submit {}.get()
+        }
+    }
+
+    /// Swift's cooperative pool runs a task (workers and the queue run on it).
+    static func cooperativePoolProbe() -> LivenessProbe {
+        LivenessProbe(name: "tasks") {
+            await Task.detached {}.value
+        }
+    }
+}
+
+extension Logger {
+    /// A logger with the same handler and metadata under another label suffix.
+    func with(label suffix: String) -> Logger {
+        var logger = Logger(label: "traffic-police.\(suffix)")
+        logger.logLevel = logLevel
+        return logger
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
