@@ -21,6 +21,7 @@ enum UnixHTTPClient {
     }
 
     /// Sends `request` (raw bytes) and parses the response. Fails after `timeout`.
+    /// A `socketPath` of the form `tcp:PORT` connects to 127.0.0.1:PORT instead (for the proxy test).
     static func exchange(socketPath: String, raw request: [UInt8], timeout: Duration = .seconds(10)) async throws
         -> Response
     {
@@ -28,6 +29,16 @@ enum UnixHTTPClient {
             Thread.detachNewThread {
                 continuation.resume(with: Result { try blockingExchange(socketPath, request, timeout) })
             }
+        }
+    }
+
+    private static func connectTCP(_ fd: Int32, port: UInt16) -> Int32 {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
     }
 
@@ -48,24 +59,30 @@ enum UnixHTTPClient {
     }
 
     private static func blockingExchange(_ path: String, _ request: [UInt8], _ timeout: Duration) throws -> Response {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let tcpPort = path.hasPrefix("tcp:") ? UInt16(path.dropFirst(4)) : nil
+        let fd = socket(tcpPort == nil ? AF_UNIX : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        let connected: Int32
+        if let tcpPort {
+            connected = connectTCP(fd, port: tcpPort)
+        } else {
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+                throw Failure(description: "socket path too long: \(path)")
+            }
+            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+                for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+            }
+            connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
         }
         guard connected == 0 else { throw Failure(description: "connect \(path): \(String(cString: strerror(errno)))") }
