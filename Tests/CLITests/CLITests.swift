@@ -19,6 +19,8 @@ import Testing
     @Test(arguments: [
         ["--help"], ["migrate", "--help"], ["event", "--help"], ["event", "create", "--help"],
         ["event", "link", "--help"], ["event", "show", "--help"], ["event", "list", "--help"], ["sell", "--help"],
+        ["serve", "--help"], ["queue", "--help"], ["queue", "stats", "--help"], ["queue", "dead-letters", "--help"],
+        ["queue", "retry", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) async throws {
         let result = try await CLIProcess.run(arguments)
