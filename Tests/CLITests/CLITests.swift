@@ -194,6 +194,17 @@ import Testing
         #expect(show.stdout.contains("\"source\" : \"ledger\""))
     }
 
+    @Test func serveRefusesBadConfigurationWithExit78() async throws {
+        let badBody = try await CLIProcess.run(["serve"], environment: ["TRAFFIC_POLICE_INTAKE_MAX_BODY_BYTES": "lots"])
+        #expect(badBody.status == 78, "\(badBody)")
+        #expect(badBody.stderr.contains("intake.max_body_bytes"))
+        #expect(badBody.stderr.split(separator: "\n").count == 1, "one line: \(badBody.stderr)")
+        let badScheme = try await CLIProcess.run(
+            ["serve"], environment: ["TRAFFIC_POLICE_PLATFORMS_LUMA_SIGNATURE_SCHEME": "md5"])
+        #expect(badScheme.status == 78, "\(badScheme)")
+        #expect(badScheme.stderr.contains("platforms.luma.signature_scheme"))
+    }
+
     @Test func badConfigurationNamesTheKeyAndExits78() async throws {
         let badURL = try await CLIProcess.run(["event", "list"], environment: ["TRAFFIC_POLICE_REDIS_URL": "http://nope"])
         #expect(badURL.status == 78, "\(badURL)")
