@@ -39,7 +39,7 @@ struct CompareCommand: AsyncParsableCommand {
             try await reservations.load(EventStock(policy: policy), event: event)
             swiftRates.append(try await swiftRun(redis: redis, event: event, round: round))
             try await reservations.load(EventStock(policy: policy), event: event)
-            peerRates.append(try peerRun(sha: sha, event: event))
+            peerRates.append(try await peerRun(sha: sha, event: event))
             print(String(format: "round %d: swift bridge %.0f/s, redis-benchmark %.0f/s", round, swiftRates.last ?? 0, peerRates.last ?? 0))
         }
         _ = try await redis.send(["DEL"] + EventKeys(event).all)
@@ -92,7 +92,7 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     /// The same script via redis-benchmark; `__rand_int__` makes each order id new (as on the Swift side).
-    private func peerRun(sha: String, event: EventID) throws -> Double {
+    private func peerRun(sha: String, event: EventID) async throws -> Double {
         let keys = EventKeys(event).all
         let process = Process()
         process.executableURL = URL(fileURLWithPath: redisBenchmark)
@@ -103,8 +103,14 @@ struct CompareCommand: AsyncParsableCommand {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Blocking reads get a thread of their own, off Swift's cooperative pool.
+        let data: Data = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: data)
+            }
+        }
         guard process.terminationStatus == 0 else {
             throw ValidationError("redis-benchmark exited \(process.terminationStatus)")
         }

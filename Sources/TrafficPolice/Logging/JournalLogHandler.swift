@@ -27,9 +27,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let given = event.metadata { merged.merge(given) { _, new in new } }
+        let merged = Logger.Metadata.merged(metadata, provider: metadataProvider, event: event.metadata)
         let fields = JournalFields.fields(event: event, label: label, metadata: merged)
         do {
             try Journal.send(fields)

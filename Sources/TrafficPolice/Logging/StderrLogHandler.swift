@@ -28,9 +28,7 @@ public struct StderrLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let given = event.metadata { merged.merge(given) { _, new in new } }
+        let merged = Logger.Metadata.merged(metadata, provider: metadataProvider, event: event.metadata)
         Self.write(Self.line(event: event, label: label, metadata: merged))
     }
 
