@@ -69,3 +69,15 @@ import TrafficPolice
         #expect(state.tick(at: t0).ping)
     }
 }
+
+@Suite struct HeartbeatTests {
+    @Test func aProbeFailsOnlyWhenTheLoopStopsBeating() async throws {
+        let heartbeat = Heartbeat()
+        try await heartbeat.probe(name: "loop", limit: .seconds(60)).check()
+        await #expect(throws: Heartbeat.Stalled.self) {
+            try await heartbeat.probe(name: "loop", limit: .zero).check()
+        }
+        heartbeat.beat()
+        #expect(heartbeat.age < .seconds(60))
+    }
+}

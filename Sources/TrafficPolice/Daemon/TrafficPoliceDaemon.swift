@@ -71,7 +71,11 @@ public struct TrafficPoliceDaemon {
                 let depth = (try? await queue.stats()).map { String($0.depth) } ?? "unknown (Redis unreachable)"
                 return "mode=\(readiness.isReady ? "open" : "starting") queue=\(depth)"
             },
-            probes: [Self.eventLoopProbe(), Self.cooperativePoolProbe()],
+            probes: [
+                Self.eventLoopProbe(), Self.cooperativePoolProbe(),
+                // Every job slot busy for this long means the workers are stuck, not slow.
+                workers.heartbeat.probe(name: "workers", limit: .seconds(30)),
+            ],
             logger: logger.with(label: "notify"))
 
         let group = ServiceGroup(

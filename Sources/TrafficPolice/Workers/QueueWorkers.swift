@@ -28,6 +28,8 @@ public struct QueueWorkers: Service {
     public let queue: DeliveryQueue
     public let handler: any DeliveryHandler
     public let configuration: Configuration
+    /// Beats every time the pull loop goes round (a liveness probe watches it).
+    public let heartbeat = Heartbeat()
     private let logger: Logger
 
     public init(
@@ -58,6 +60,7 @@ public struct QueueWorkers: Service {
         logger.info("queue workers started", metadata: ["CONSUMER": "\(configuration.consumerName)", "CONCURRENCY": "\(concurrency)"])
         await withDiscardingTaskGroup { group in
             while !stopping.isStopped && !Task.isCancelled && !Task.isShuttingDownGracefully {
+                heartbeat.beat()
                 let free = concurrency - inFlight.value
                 if free <= 0 {
                     _ = await slots.next()
