@@ -47,7 +47,7 @@ async def main() -> None:
     parser.add_argument("--warmup", type=int, default=500)
     args = parser.parse_args()
 
-    run = uuid.uuid4().hex[:12]
+    run = uuid.uuid4().hex[:8]  # as long as the Swift side's run id: same payload size
     queue = Queue(args.queue, {"connection": args.redis_url})
     # Build every payload and id before the timed part, as the Swift side pre-signs.
     total = args.warmup + args.jobs
