@@ -1,0 +1,193 @@
+import Foundation
+import RedisBridge
+import Synchronization
+import Testing
+import TrafficPolice
+import TrafficPoliceCore
+
+/// The throttler against the real Redis: two instances sharing a bucket, lanes, pauses, the local fallback.
+/// Assertions count admissions within windows of recorded timestamps, with slack; none asserts a speed.
+@Suite struct ThrottlerTests {
+    static func account() -> String { "t-" + UUID().uuidString.lowercased() }
+
+    /// Admission times (seconds since the test's start) recorded by concurrent tasks.
+    final class Admissions: Sendable {
+        private let times = Mutex<[Double]>([])
+        private let start = ContinuousClock.now
+
+        func record() { let t = Self.seconds(start.duration(to: .now)); times.withLock { $0.append(t) } }
+        var all: [Double] { times.withLock { $0.sorted() } }
+
+        /// The most admissions recorded in any closed window of `length` seconds.
+        func maxInWindow(_ length: Double) -> Int {
+            let sorted = all
+            var best = 0
+            for (index, first) in sorted.enumerated() {
+                best = max(best, sorted[index...].prefix { $0 <= first + length }.count)
+            }
+            return best
+        }
+
+        static func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+    }
+
+    /// The order in which lanes were admitted.
+    final class LaneLog: Sendable {
+        private let log = Mutex<[Lane]>([])
+        func append(_ lane: Lane) { log.withLock { $0.append(lane) } }
+        var lanes: [Lane] { log.withLock { $0 } }
+    }
+
+    /// Runs `tasks` loops per throttler, each acquiring until `seconds` have passed.
+    static func hammer(_ throttlers: [Throttler], _ platform: Platform, account: String, tasks: Int, seconds: Int)
+        async throws -> Admissions
+    {
+        let admissions = Admissions()
+        let end = ContinuousClock.now.advanced(by: .seconds(seconds))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for throttler in throttlers {
+                for _ in 0..<tasks {
+                    group.addTask {
+                        while ContinuousClock.now < end {
+                            try await throttler.acquire(platform: platform, lane: .orderLookup, account: account)
+                            admissions.record()
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return admissions
+    }
+
+    @Test func twoInstancesShareOneBudget() async throws {
+        // 16 per 2 s steady (80% of 20) + a burst of 4: at most 20 in any 2 s window.
+        let budget = try Budget(limit: 20, periodMicros: 2_000_000, marginPercent: 80, burst: 4, failsafeReserve: 0)
+        let account = Self.account()
+        try await TestServers.withRedis { first in
+            try await TestServers.withRedis { second in
+                let a = try Throttler(redis: first, budgets: [.luma: budget], maxWait: .seconds(10))
+                let b = try Throttler(redis: second, budgets: [.luma: budget], maxWait: .seconds(10))
+                let admissions = try await Self.hammer([a, b], .luma, account: account, tasks: 3, seconds: 4)
+                let times = admissions.all
+                // Slack of 1 for the time between Redis's decision and our timestamp.
+                #expect(admissions.maxInWindow(2.0) <= 20 + 1, "\(times)")
+                // The whole run: the burst plus the steady rate over its length (8/s), plus slack.
+                let span = (times.last ?? 0) - (times.first ?? 0)
+                #expect(Double(times.count) <= 4 + 8 * span + 2, "\(times.count) in \(span) s")
+                #expect(times.count >= 5, "the shared bucket admitted too little to mean anything")
+                let fallbackA = await a.fallbackAdmissions
+                let fallbackB = await b.fallbackAdmissions
+                #expect(fallbackA == 0 && fallbackB == 0)
+            }
+        }
+    }
+
+    @Test func failsafePassesWhileReconciliationWaits() async throws {
+        // 10 per 2 s, burst 10 of which 6 only for fail-safe: lower lanes may spend 4 at once.
+        let budget = try Budget(limit: 20, periodMicros: 2_000_000, marginPercent: 50, burst: 10, failsafeReserve: 6)
+        let account = Self.account()
+        try await TestServers.withRedis { redis in
+            let patient = try Throttler(redis: redis, budgets: [.meetup: budget], maxWait: .seconds(10))
+            let hasty = try Throttler(redis: redis, budgets: [.meetup: budget], maxWait: .zero)
+            try await patient.acquire(platform: .meetup, lane: .reconciliation, cost: 4, account: account)
+            await #expect(throws: ThrottleError.self) {
+                try await hasty.acquire(platform: .meetup, lane: .reconciliation, account: account)
+            }
+            let order = LaneLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await patient.acquire(platform: .meetup, lane: .reconciliation, account: account)
+                    order.append(.reconciliation)
+                }
+                // Closing 5 listings at once: no wait (maxWait zero) although reconciliation is waiting.
+                try await hasty.acquire(platform: .meetup, lane: .failsafe, cost: 5, account: account)
+                order.append(.failsafe)
+                try await group.waitForAll()
+            }
+            #expect(order.lanes == [.failsafe, .reconciliation])
+            await #expect(throws: ThrottleError.self) {
+                try await hasty.acquire(platform: .meetup, lane: .orderLookup, cost: 5, account: account)
+            }
+        }
+    }
+
+    @Test func aPauseFromOneInstanceHoldsTheOther() async throws {
+        let account = Self.account()
+        try await TestServers.withRedis { first in
+            try await TestServers.withRedis { second in
+                let a = try Throttler(redis: first)
+                let hasty = try Throttler(redis: second, maxWait: .zero)
+                let patient = try Throttler(redis: second, maxWait: .seconds(10))
+                try await a.pause(platform: .luma, for: .milliseconds(1_000), account: account)
+                do {
+                    try await hasty.acquire(platform: .luma, lane: .failsafe, account: account)
+                    Issue.record("admitted during a pause")
+                } catch ThrottleError.waitTooLong(_, _, let wait) {
+                    #expect(wait > 0 && wait <= 1_000_000)
+                }
+                // Other platforms and accounts are not paused.
+                try await hasty.acquire(platform: .eventbrite, lane: .reconciliation, account: account)
+                let started = ContinuousClock.now
+                try await patient.acquire(platform: .luma, lane: .failsafe, account: account)
+                #expect(started.duration(to: .now) >= .milliseconds(500))
+            }
+        }
+    }
+
+    @Test func unreachableRedisFallsBackToAReducedLocalBucket() async throws {
+        // Full budget: 20 per 2 s + burst 8. The fallback at 50%: 10 per 2 s + burst 4.
+        let budget = try Budget(limit: 40, periodMicros: 2_000_000, marginPercent: 50, burst: 8, failsafeReserve: 0)
+        var configuration = try RedisConfiguration(url: "redis://127.0.0.1:1")
+        configuration.connectTimeout = .milliseconds(200)
+        configuration.commandTimeout = .milliseconds(200)
+        let redis = RedisClient(configuration: configuration)
+        let throttler = try Throttler(redis: redis, budgets: [.eventbrite: budget], maxWait: .seconds(10))
+        let admissions = try await Self.hammer([throttler], .eventbrite, account: "default", tasks: 3, seconds: 3)
+        await redis.shutdown()
+        let times = admissions.all
+        let fallback = await throttler.fallbackAdmissions
+        #expect(fallback == times.count)
+        #expect(admissions.maxInWindow(2.0) <= 4 + 10 + 1, "\(times)")
+        #expect(admissions.maxInWindow(2.0) < 8 + 20, "the fallback ran at the full rate")
+        #expect(times.count >= 4, "\(times)")
+    }
+
+    @Test func theScriptMatchesTheReferenceModel() async throws {
+        let budget = try Budget(limit: 20, periodMicros: 2_000_000, marginPercent: 50, burst: 10, failsafeReserve: 6)
+        let gcra = GCRA(budget: budget)
+        let keys = try ThrottleKeys(platform: .luma, account: Self.account())
+        try await TestServers.withRedis { redis in
+            var generator = SplitMix64(seed: 42)
+            var now: Int64 = 1_000_000_000_000
+            var tat: Int64 = 0
+            var paused: Int64 = 0
+            for _ in 0..<200 {
+                now += Int64.random(in: 0...300_000, using: &generator)
+                let lane = Lane.allCases.randomElement(using: &generator) ?? .failsafe
+                let cost = Int.random(in: 0...11, using: &generator)
+                if Int.random(in: 0..<20, using: &generator) == 0 {
+                    let length = Int64.random(in: 0...500_000, using: &generator)
+                    let reply = try await redis.evalSHA(
+                        ThrottleScripts.pause, keys: keys.all, arguments: [String(length), String(now)])
+                    paused = max(paused, now + length)
+                    #expect(reply.string == String(paused))
+                }
+                let expected = gcra.admit(cost: cost, lane: lane, at: now, tat: tat, pausedUntil: paused)
+                let reply = try await redis.evalSHA(
+                    ThrottleScripts.acquire, keys: keys.all,
+                    arguments: [
+                        String(budget.emissionIntervalMicros), String(gcra.toleranceMicros(for: lane)), String(cost),
+                        String(now),
+                    ])
+                let items = try #require(reply.array)
+                #expect(items[0].integer == (expected.allowed ? 1 : 0))
+                #expect(items[1].integer == (expected.retryAfterMicros ?? -1))
+                if expected.allowed { tat = expected.tat }
+            }
+            _ = try await redis.send(["DEL"] + keys.all)
+        }
+    }
+}
