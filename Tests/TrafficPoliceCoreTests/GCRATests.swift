@@ -72,7 +72,12 @@ import TrafficPoliceCore
             var tat: Int64 = 0
             var admitted: [(at: Int64, cost: Int)] = []
             for _ in 0..<400 {
-                now += Int64.random(in: 0...(interval * 2), using: &generator)
+                // Bursty: often no gap, sometimes a fraction of an interval, now and then a long idle.
+                switch Int.random(in: 0..<10, using: &generator) {
+                case 0..<5: break
+                case 5..<9: now += Int64.random(in: 1...interval, using: &generator)
+                default: now += Int64.random(in: 1...budget.periodMicros, using: &generator)
+                }
                 let lane = Lane.allCases.randomElement(using: &generator) ?? .failsafe
                 let cost = Int.random(in: 0...budget.capacity(for: lane), using: &generator)
                 let decision = gcra.admit(cost: cost, lane: lane, at: now, tat: tat)
@@ -83,7 +88,9 @@ import TrafficPoliceCore
                     #expect(decision.tat == tat)
                 }
             }
-            let bound = budget.effectiveLimit + budget.burst
+            // The exact bound: whole intervals in a period (at most the margined limit) plus the burst.
+            let bound = Int(budget.periodMicros / interval) + budget.burst
+            #expect(bound <= budget.effectiveLimit + budget.burst)
             for (index, first) in admitted.enumerated() {
                 let inWindow = admitted[index...].prefix { $0.at <= first.at + budget.periodMicros }
                 let total = inWindow.reduce(0) { $0 + $1.cost }

@@ -114,6 +114,22 @@ import TrafficPoliceCore
         }
     }
 
+    @Test func aWaitingAcquireIsCancellable() async throws {
+        let budget = try Budget(limit: 4, periodMicros: 60_000_000, marginPercent: 50, burst: 1, failsafeReserve: 0)
+        let account = Self.account()
+        try await TestServers.withRedis { redis in
+            let throttler = try Throttler(redis: redis, budgets: [.luma: budget], maxWait: .seconds(60))
+            try await throttler.acquire(platform: .luma, lane: .orderLookup, account: account)
+            let waiting = Task { try await throttler.acquire(platform: .luma, lane: .orderLookup, account: account) }
+            try await Task.sleep(for: .milliseconds(50))
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { try await waiting.value }
+            await #expect(throws: ThrottleError.self) {
+                try await throttler.acquire(platform: .luma, lane: .orderLookup, cost: 2, account: account)
+            }
+        }
+    }
+
     @Test func aPauseFromOneInstanceHoldsTheOther() async throws {
         let account = Self.account()
         try await TestServers.withRedis { first in

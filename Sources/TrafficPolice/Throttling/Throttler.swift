@@ -20,11 +20,14 @@ public actor Throttler {
     /// Admissions decided by the local fallback bucket (for metrics and tests).
     public private(set) var fallbackAdmissions = 0
 
+    /// `budgets` override ``Budget/standard(for:)`` per platform; while Redis is down each runs
+    /// locally at `fallbackPercent` of its rate and burst.
     public init(
         redis: RedisClient, budgets: [Platform: Budget] = Throttler.standardBudgets, fallbackPercent: Int = 50,
         maxWait: Duration = .seconds(300)
     ) throws {
         self.redis = redis
+        let budgets = Throttler.standardBudgets.merging(budgets) { _, given in given }
         self.budgets = budgets
         self.maxWait = maxWait
         var fallback: [Platform: GCRA] = [:]
