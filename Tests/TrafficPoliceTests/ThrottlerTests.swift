@@ -130,6 +130,30 @@ import TrafficPoliceCore
         }
     }
 
+    @Test func aHigherLaneWaitingHereGoesBeforeALowerOne() async throws {
+        // One call per 0.6 s steady, no burst beyond one call: each waiter waits about 0.6 s.
+        let budget = try Budget(limit: 200, periodMicros: 60_000_000, marginPercent: 50, burst: 1, failsafeReserve: 0)
+        let account = Self.account()
+        try await TestServers.withRedis(poolSize: 2) { redis in
+            let throttler = try Throttler(redis: redis, budgets: [.luma: budget], maxWait: .seconds(10))
+            try await throttler.acquire(platform: .luma, lane: .reconciliation, account: account)
+            let order = LaneLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await throttler.acquire(platform: .luma, lane: .reconciliation, account: account)
+                    order.append(.reconciliation)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                group.addTask {
+                    try await throttler.acquire(platform: .luma, lane: .orderLookup, account: account)
+                    order.append(.orderLookup)
+                }
+                try await group.waitForAll()
+            }
+            #expect(order.lanes == [.orderLookup, .reconciliation])
+        }
+    }
+
     @Test func aPauseFromOneInstanceHoldsTheOther() async throws {
         let account = Self.account()
         try await TestServers.withRedis { first in
@@ -137,7 +161,7 @@ import TrafficPoliceCore
                 let a = try Throttler(redis: first)
                 let hasty = try Throttler(redis: second, maxWait: .zero)
                 let patient = try Throttler(redis: second, maxWait: .seconds(10))
-                try await a.pause(platform: .luma, for: .milliseconds(1_000), account: account)
+                try await a.pause(platform: .luma, until: Date().addingTimeInterval(1), account: account)
                 do {
                     try await hasty.acquire(platform: .luma, lane: .failsafe, account: account)
                     Issue.record("admitted during a pause")

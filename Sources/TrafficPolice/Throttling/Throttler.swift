@@ -1,3 +1,4 @@
+import Foundation
 import RedisBridge
 import TrafficPoliceCore
 
@@ -6,17 +7,21 @@ import TrafficPoliceCore
 /// One GCRA bucket per platform token lives in Redis (``ThrottleScripts``), shared by every daemon
 /// instance. Lanes are served by strict priority within this instance (``LaneScheduler``) and, across
 /// instances, by the burst reserved for the fail-safe lane. While Redis is unreachable a local bucket
-/// at `fallbackPercent` of the budget takes over, since other instances may be spending too.
+/// at `fallbackPercent` of the budget takes over, since other instances may be spending too; after an
+/// outage Redis is tried again only every `outageProbe`, so calls do not each wait for a connect timeout.
 public actor Throttler {
     public let budgets: [Platform: Budget]
     /// The longest one `acquire` may wait before it throws ``ThrottleError/waitTooLong``.
     public let maxWait: Duration
+    /// How long the local bucket decides alone after Redis was unreachable, before Redis is tried again.
+    public let outageProbe: Duration
     private let redis: RedisClient
     private let fallback: [Platform: GCRA]
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private var local: [ThrottleKeys: (tat: Int64, pausedUntil: Int64)] = [:]
     private var schedulers: [ThrottleKeys: LaneScheduler] = [:]
+    private var redisDownUntil: Int64 = Int64.min
     /// Admissions decided by the local fallback bucket (for metrics and tests).
     public private(set) var fallbackAdmissions = 0
 
@@ -24,12 +29,13 @@ public actor Throttler {
     /// locally at `fallbackPercent` of its rate and burst.
     public init(
         redis: RedisClient, budgets: [Platform: Budget] = Throttler.standardBudgets, fallbackPercent: Int = 50,
-        maxWait: Duration = .seconds(300)
+        maxWait: Duration = .seconds(300), outageProbe: Duration = .seconds(1)
     ) throws {
         self.redis = redis
         let budgets = Throttler.standardBudgets.merging(budgets) { _, given in given }
         self.budgets = budgets
         self.maxWait = maxWait
+        self.outageProbe = outageProbe
         var fallback: [Platform: GCRA] = [:]
         for (platform, budget) in budgets { fallback[platform] = GCRA(budget: try budget.scaled(toPercent: fallbackPercent)) }
         self.fallback = fallback
@@ -86,12 +92,21 @@ public actor Throttler {
         }
     }
 
+    /// Pauses until a wall-clock time (Meetup's `resetAt`), measured on this host's clock.
+    public func pause(platform: Platform, until end: Date, now: Date = Date(), account: String = "default")
+        async throws
+    {
+        let seconds = max(0, end.timeIntervalSince(now))
+        try await pause(platform: platform, for: .milliseconds(Int64((seconds * 1000).rounded(.up))), account: account)
+    }
+
     /// One try at the bucket: 0 when admitted, otherwise the microseconds to wait.
     private func attempt(_ keys: ThrottleKeys, platform: Platform, gcra: GCRA, lane: Lane, cost: Int) async throws
         -> Int64
     {
         let now = localNow()
         if let paused = local[keys]?.pausedUntil, paused > now { return paused - now }
+        if now < redisDownUntil { return attemptLocally(keys, platform: platform, lane: lane, cost: cost) }
         let reply: RedisReply
         do {
             reply = try await redis.evalSHA(
@@ -100,6 +115,7 @@ public actor Throttler {
                     String(gcra.budget.emissionIntervalMicros), String(gcra.toleranceMicros(for: lane)), String(cost), "",
                 ])
         } catch let error as RedisError where Self.isOutage(error) {
+            redisDownUntil = localNow() + Self.micros(outageProbe)
             return attemptLocally(keys, platform: platform, lane: lane, cost: cost)
         } catch let error as RedisError {
             throw ThrottleError.redis(error.description)
