@@ -7,6 +7,7 @@ import RedisBridge
 /// "Now" is Redis's own `TIME` unless the caller passes one (tests): every daemon instance then
 /// measures the shared TAT on one clock, so a skewed host clock can neither spend the budget
 /// early nor stall the others. (Redis ≥ 5 replicates script effects, so TIME is allowed.)
+/// Keys expire a minute after they stop mattering (an expired TAT or pause means the same as none).
 public enum ThrottleScripts {
     private static let now = """
         local function now_micros(arg)
@@ -34,7 +35,7 @@ public enum ThrottleScripts {
             local wait = math.max(paused - now, new_tat - tolerance - now, 0)
             if wait > 0 then return {0, wait, now} end
             if new_tat > now then
-              redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+              redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 60000)
             end
             return {1, 0, now}
             """)
@@ -48,7 +49,7 @@ public enum ThrottleScripts {
             local untl = now + length
             local current = tonumber(redis.call('GET', KEYS[2])) or 0
             if current >= untl then return string.format('%.0f', current) end
-            redis.call('SET', KEYS[2], string.format('%.0f', untl), 'PX', math.ceil(length / 1000) + 1000)
+            redis.call('SET', KEYS[2], string.format('%.0f', untl), 'PX', math.ceil(length / 1000) + 60000)
             return string.format('%.0f', untl)
             """)
 }

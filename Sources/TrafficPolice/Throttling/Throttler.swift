@@ -76,6 +76,11 @@ public actor Throttler {
         }
     }
 
+    /// Requests waiting here per lane for a platform token (queue depth, for metrics).
+    public func waiting(platform: Platform, account: String = "default") throws -> [Lane: Int] {
+        schedulers[try ThrottleKeys(platform: platform, account: account)]?.waiting ?? [:]
+    }
+
     /// Pauses the token's bucket for `length` on every instance (a 429 with Retry-After, or Meetup's
     /// RATE_LIMITED until `resetAt`). The pause is also kept locally, so it holds while Redis is down.
     public func pause(platform: Platform, for length: Duration, account: String = "default") async throws {
