@@ -50,7 +50,10 @@ public actor Throttler {
     /// Waits until a call of `cost` (Meetup: points; others: 1) on `lane` is admitted for the token
     /// `account`. Cancellable; throws ``ThrottleError`` when the cost can never fit or the wait would
     /// exceed `maxWait`.
-    public func acquire(platform: Platform, lane: Lane, cost: Int = 1, account: String = "default") async throws {
+    @discardableResult
+    public func acquire(platform: Platform, lane: Lane, cost: Int = 1, account: String = "default") async throws
+        -> ThrottleAdmission
+    {
         let keys = try ThrottleKeys(platform: platform, account: account)
         let gcra = GCRA(budget: budgets[platform] ?? Budget.standard(for: platform))
         guard gcra.fits(cost: cost, lane: lane) else {
@@ -59,14 +62,17 @@ public actor Throttler {
         }
         schedulers[keys, default: LaneScheduler()].enqueue(lane)
         defer { schedulers[keys]?.dequeue(lane) }
-        let deadline = clock.now.advanced(by: maxWait)
+        let started = clock.now
+        let deadline = started.advanced(by: maxWait)
         while true {
             try Task.checkCancellation()
             var wait: Int64 = 20_000  // a higher lane is waiting here: look again shortly
             if schedulers[keys]?.mayProceed(lane) ?? true {
-                let retry = try await attempt(keys, platform: platform, gcra: gcra, lane: lane, cost: cost)
-                if retry == 0 { return }
-                wait = retry
+                let outcome = try await attempt(keys, platform: platform, gcra: gcra, lane: lane, cost: cost)
+                if outcome.retry == 0 {
+                    return ThrottleAdmission(redisTimeMicros: outcome.redisTime, waited: started.duration(to: clock.now))
+                }
+                wait = outcome.retry
             }
             let wake = clock.now.advanced(by: .microseconds(wait))
             guard wake <= deadline else {
@@ -105,13 +111,14 @@ public actor Throttler {
         try await pause(platform: platform, for: .milliseconds(Int64((seconds * 1000).rounded(.up))), account: account)
     }
 
-    /// One try at the bucket: 0 when admitted, otherwise the microseconds to wait.
+    /// One try at the bucket: retry 0 when admitted, otherwise the microseconds to wait; with
+    /// Redis's time of the decision when Redis decided.
     private func attempt(_ keys: ThrottleKeys, platform: Platform, gcra: GCRA, lane: Lane, cost: Int) async throws
-        -> Int64
+        -> (retry: Int64, redisTime: Int64?)
     {
         let now = localNow()
-        if let paused = local[keys]?.pausedUntil, paused > now { return paused - now }
-        if now < redisDownUntil { return attemptLocally(keys, platform: platform, lane: lane, cost: cost) }
+        if let paused = local[keys]?.pausedUntil, paused > now { return (paused - now, nil) }
+        if now < redisDownUntil { return (attemptLocally(keys, platform: platform, lane: lane, cost: cost), nil) }
         let reply: RedisReply
         do {
             reply = try await redis.evalSHA(
@@ -121,21 +128,21 @@ public actor Throttler {
                 ])
         } catch let error as RedisError where Self.isOutage(error) {
             redisDownUntil = localNow() + Self.micros(outageProbe)
-            return attemptLocally(keys, platform: platform, lane: lane, cost: cost)
+            return (attemptLocally(keys, platform: platform, lane: lane, cost: cost), nil)
         } catch let error as RedisError {
             throw ThrottleError.redis(error.description)
         }
         guard let items = reply.array, items.count == 3, let allowed = items[0].integer,
-            let retry = items[1].integer
+            let retry = items[1].integer, let redisTime = items[2].integer
         else {
             throw ThrottleError.redis("unexpected reply \(reply)")
         }
-        if allowed == 1 { return 0 }
+        if allowed == 1 { return (0, redisTime) }
         guard retry > 0 else {
             throw ThrottleError.costTooLarge(
                 platform: platform, lane: lane, cost: cost, capacity: gcra.budget.capacity(for: lane))
         }
-        return retry
+        return (retry, redisTime)
     }
 
     /// The same step on this instance's reduced bucket, while Redis is unreachable. A cost beyond the
