@@ -61,7 +61,10 @@ public actor Throttler {
                 platform: platform, lane: lane, cost: cost, capacity: gcra.budget.capacity(for: lane))
         }
         schedulers[keys, default: LaneScheduler()].enqueue(lane)
-        defer { schedulers[keys]?.dequeue(lane) }
+        defer {
+            schedulers[keys]?.dequeue(lane)
+            if schedulers[keys]?.waiting.isEmpty == true { schedulers[keys] = nil }
+        }
         let started = clock.now
         let deadline = started.advanced(by: maxWait)
         while true {
