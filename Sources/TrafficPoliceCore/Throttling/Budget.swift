@@ -1,0 +1,91 @@
+/// A platform's rate limit as the throttler runs it: `limit` cost units per `periodMicros`, taken at
+/// `marginPercent`, plus a burst that never lifts a window above the platform's own limit.
+///
+/// Defaults (platforms.md sections 1.5, 2.5, 3.5): Eventbrite 2,000 calls per hour per token and
+/// Luma 200 requests per minute per calendar key, both at 90% (they publish the limit, so 10% is slack
+/// for clock edges and calls made outside the daemon); Meetup 500 points per 60 s at 80% (DESIGN.md:
+/// its point costs are not published). In any window of one period the throttler admits at most
+/// `effectiveLimit + burst` cost, and `init` refuses a budget where that exceeds `limit`.
+/// Integers only: microseconds and whole cost units, so no floating point drifts.
+public struct Budget: Sendable, Hashable {
+    /// The platform's published limit, in cost units per period.
+    public let limit: Int
+    /// The platform's period, in microseconds.
+    public let periodMicros: Int64
+    /// The share of `limit` the steady rate may use, 1...100.
+    public let marginPercent: Int
+    /// Cost that may be spent at once from an idle bucket (the bucket's depth), at least 1.
+    public let burst: Int
+    /// Part of `burst` only the fail-safe lane may use (closing many listings at once).
+    public let failsafeReserve: Int
+
+    public init(limit: Int, periodMicros: Int64, marginPercent: Int, burst: Int, failsafeReserve: Int) throws {
+        guard limit >= 1, periodMicros >= 1 else { throw DomainError("a budget needs a positive limit and period") }
+        guard (1...100).contains(marginPercent) else { throw DomainError("margin must be 1...100 percent") }
+        let effective = limit * marginPercent / 100
+        guard effective >= 1 else { throw DomainError("the margined limit rounds to zero") }
+        guard burst >= 1, effective + burst <= limit else {
+            throw DomainError("burst must be 1...\(limit - effective) so a window stays within \(limit)")
+        }
+        guard failsafeReserve >= 0, failsafeReserve < burst else {
+            throw DomainError("the fail-safe reserve must leave lower lanes at least 1 of the burst")
+        }
+        self.limit = limit
+        self.periodMicros = periodMicros
+        self.marginPercent = marginPercent
+        self.burst = burst
+        self.failsafeReserve = failsafeReserve
+    }
+
+    /// The steady rate's share of the limit per period (`limit × margin`, rounded down).
+    public var effectiveLimit: Int { limit * marginPercent / 100 }
+
+    /// Time one cost unit occupies, rounded up so the rate never exceeds `effectiveLimit`.
+    public var emissionIntervalMicros: Int64 {
+        let units = Int64(effectiveLimit)
+        return (periodMicros + units - 1) / units
+    }
+
+    /// The largest cost the lane may spend at once from an idle bucket.
+    public func capacity(for lane: Lane) -> Int {
+        lane == .failsafe ? burst : burst - failsafeReserve
+    }
+
+    /// This budget scaled down to `percent` of its rate and burst (the local fallback while Redis is down).
+    public func scaled(toPercent percent: Int) throws -> Budget {
+        guard (1...100).contains(percent) else { throw DomainError("fallback share must be 1...100 percent") }
+        let burst = max(1, self.burst * percent / 100)
+        return try Budget(
+            limit: limit, periodMicros: periodMicros, marginPercent: max(1, marginPercent * percent / 100),
+            burst: burst, failsafeReserve: min(burst - 1, failsafeReserve * percent / 100))
+    }
+
+    /// The default budget for a platform (see the type's documentation).
+    public static func standard(for platform: Platform) -> Budget {
+        // Constant, checked by BudgetTests; the fallback is unreachable.
+        switch platform {
+        case .eventbrite:
+            (try? Budget(limit: 2_000, periodMicros: 3_600_000_000, marginPercent: 90, burst: 20, failsafeReserve: 10))
+                ?? .minimal
+        case .luma:
+            (try? Budget(limit: 200, periodMicros: 60_000_000, marginPercent: 90, burst: 20, failsafeReserve: 10))
+                ?? .minimal
+        case .meetup:
+            // 5 points per mutation: the reserve closes 8 listings at once; lower lanes keep 60 points,
+            // enough for one page of 50 RSVPs (1 + 50 nodes).
+            (try? Budget(limit: 500, periodMicros: 60_000_000, marginPercent: 80, burst: 100, failsafeReserve: 40))
+                ?? .minimal
+        }
+    }
+
+    /// One call per second, no burst to share: only a fallback for a constant that failed to validate.
+    private static let minimal = Budget(unchecked: 2, periodMicros: 2_000_000, marginPercent: 50, burst: 1)
+
+    private init(unchecked limit: Int, periodMicros: Int64, marginPercent: Int, burst: Int) {
+        self.limit = limit
+        self.periodMicros = periodMicros
+        self.marginPercent = marginPercent
+        self.burst = burst
+        self.failsafeReserve = 0
+    }
+}
