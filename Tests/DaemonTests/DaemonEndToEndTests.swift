@@ -4,175 +4,177 @@ import PostgresBridge
 import Testing
 import TrafficPoliceCore
 
-/// The built daemon end to end, on real Redis and PostgreSQL: signed Luma deliveries over the
-/// webhook socket, duplicates and bad signatures among them, kill -9 in the middle and a restart;
-/// afterwards every delivery answered 202 is in the ledger exactly once, and nothing else is (G3, G4).
-@Suite(.serialized) struct DaemonEndToEndTests {
-    static let secret = "whsec_test_\(UUID().uuidString.prefix(8))"
+extension DaemonSuite {
+    /// The built daemon end to end, on real Redis and PostgreSQL: signed Luma deliveries over the
+    /// webhook socket, duplicates and bad signatures among them, kill -9 in the middle and a restart;
+    /// afterwards every delivery answered 202 is in the ledger exactly once, and nothing else is (G3, G4).
+    @Suite struct DaemonEndToEndTests {
+        static let secret = "whsec_test_\(UUID().uuidString.prefix(8))"
 
-    /// What one test delivery is and what the daemon answered.
-    struct Sent: Sendable {
-        var guestID: String
-        var tickets: Int
-        var signedCorrectly: Bool
-        var status: Int
-    }
-
-    static func cli(_ arguments: [String]) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = try DaemonProcess.binary()
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["TRAFFIC_POLICE_CONFIG"] = "/dev/null"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data: Data = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+        /// What one test delivery is and what the daemon answered.
+        struct Sent: Sendable {
+            var guestID: String
+            var tickets: Int
+            var signedCorrectly: Bool
+            var status: Int
         }
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 
-    /// Creates an event linked to a fresh Luma event id; returns (event id, Luma event id).
-    static func makeEvent(capacity: Int) async throws -> (String, String) {
-        let event = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
-        let lumaEvent = "evt-\(UUID().uuidString.prefix(12).lowercased())"
-        #expect(try await cli(["migrate"]).0 == 0)
-        let created = try await cli(["event", "create", event, "--name", "E2E", "--capacity", String(capacity)])
-        try #require(created.0 == 0, "\(created.1)")
-        let linked = try await cli(["event", "link", event, "--platform", "luma", "--platform-event", lumaEvent])
-        try #require(linked.0 == 0, "\(linked.1)")
-        return (event, lumaEvent)
-    }
-
-    /// Sends one delivery, retrying while the daemon is down (connection refused) for up to `patience`.
-    static func send(_ delivery: LumaDelivery, to daemon: @Sendable () -> String, signed: Bool, patience: Duration)
-        async throws -> Int
-    {
-        let deadline = ContinuousClock.now + patience
-        while true {
-            do {
-                let response = try await UnixHTTPClient.post(
-                    socketPath: daemon(), path: "/webhooks/luma", body: delivery.body,
-                    headers: delivery.headers(secret: secret, tamper: !signed))
-                if response.status == 503 && ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                    continue
-                }
-                return response.status
-            } catch {
-                guard ContinuousClock.now < deadline else { throw error }
-                try await Task.sleep(for: .milliseconds(50))
+        static func cli(_ arguments: [String]) async throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = try DaemonProcess.binary()
+            process.arguments = arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["TRAFFIC_POLICE_CONFIG"] = "/dev/null"
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data: Data = await withCheckedContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
             }
+            while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
-    }
 
-    static func postgres() throws -> PostgresClient {
-        let url = try #require(ProcessInfo.processInfo.environment["TRAFFIC_POLICE_POSTGRES_URL"], "run scripts/test")
-        return PostgresClient(configuration: PostgresConfiguration(connectionString: url, poolSize: 1))
-    }
+        /// Creates an event linked to a fresh Luma event id; returns (event id, Luma event id).
+        static func makeEvent(capacity: Int) async throws -> (String, String) {
+            let event = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
+            let lumaEvent = "evt-\(UUID().uuidString.prefix(12).lowercased())"
+            #expect(try await cli(["migrate"]).0 == 0)
+            let created = try await cli(["event", "create", event, "--name", "E2E", "--capacity", String(capacity)])
+            try #require(created.0 == 0, "\(created.1)")
+            let linked = try await cli(["event", "link", event, "--platform", "luma", "--platform-event", lumaEvent])
+            try #require(linked.0 == 0, "\(linked.1)")
+            return (event, lumaEvent)
+        }
 
-    static func ledgerOrders(_ postgres: PostgresClient, event: String) async throws -> [String: Int] {
-        var result: [String: Int] = [:]
-        for row in try await postgres.query(
-            "SELECT platform_order_id, quantity FROM orders WHERE event_id = $1 AND platform = 'luma' AND released_at IS NULL",
-            [event])
+        /// Sends one delivery, retrying while the daemon is down (connection refused) for up to `patience`.
+        static func send(_ delivery: LumaDelivery, to daemon: @Sendable () -> String, signed: Bool, patience: Duration)
+            async throws -> Int
         {
-            result[try row.decode("platform_order_id")] = try row.decode("quantity")
-        }
-        return result
-    }
-
-    @Test(.timeLimit(.minutes(3)))
-    func everyAcceptedDeliveryIsInTheLedgerOnceAcrossKill9() async throws {
-        let (event, lumaEvent) = try await Self.makeEvent(capacity: 10_000)
-        let daemon = try DaemonProcess(overrides: [
-            "TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": Self.secret,
-        ])
-        defer { daemon.cleanUp() }
-        try await daemon.start()
-        let socket = daemon.webhookSocket
-
-        // 120 guests; each is sent as 1–3 webhook kinds, some repeated verbatim, some badly signed.
-        var rng = SplitMix64(seed: 2026)
-        var plan: [(LumaDelivery, Bool)] = []
-        for n in 0..<120 {
-            let guest = "gst-\(n)-\(UUID().uuidString.prefix(6).lowercased())"
-            let tickets = Int.random(in: 1...3, using: &rng)
-            let kinds = ["guest.registered", "ticket.registered", "guest.updated"].shuffled(using: &rng)
-                .prefix(Int.random(in: 1...3, using: &rng))
-            let forged = Int.random(in: 0..<10, using: &rng) == 0
-            for kind in kinds {
-                let delivery = LumaDelivery(
-                    webhookID: "wh-\(UUID().uuidString.lowercased())", type: kind, guestID: guest,
-                    eventID: lumaEvent, tickets: tickets)
-                plan.append((delivery, !forged))
-                if Int.random(in: 0..<5, using: &rng) == 0 { plan.append((delivery, !forged)) }
+            let deadline = ContinuousClock.now + patience
+            while true {
+                do {
+                    let response = try await UnixHTTPClient.post(
+                        socketPath: daemon(), path: "/webhooks/luma", body: delivery.body,
+                        headers: delivery.headers(secret: secret, tamper: !signed))
+                    if response.status == 503 && ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                        continue
+                    }
+                    return response.status
+                } catch {
+                    guard ContinuousClock.now < deadline else { throw error }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
             }
         }
-        plan.shuffle(using: &rng)
 
-        let results = Locked([Sent]())
-        let queue = Locked(plan[...])
-        let total = plan.count
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // kill -9 once a third of the deliveries were answered, then start again.
-            group.addTask {
-                while results.value.count < total / 3 { try await Task.sleep(for: .milliseconds(5)) }
-                await daemon.kill9()
-                try await daemon.start()
+        static func postgres() throws -> PostgresClient {
+            let url = try #require(ProcessInfo.processInfo.environment["TRAFFIC_POLICE_POSTGRES_URL"], "run scripts/test")
+            return PostgresClient(configuration: PostgresConfiguration(connectionString: url, poolSize: 1))
+        }
+
+        static func ledgerOrders(_ postgres: PostgresClient, event: String) async throws -> [String: Int] {
+            var result: [String: Int] = [:]
+            for row in try await postgres.query(
+                "SELECT platform_order_id, quantity FROM orders WHERE event_id = $1 AND platform = 'luma' AND released_at IS NULL",
+                [event])
+            {
+                result[try row.decode("platform_order_id")] = try row.decode("quantity")
             }
-            for _ in 0..<8 {
+            return result
+        }
+
+        @Test(.timeLimit(.minutes(3)))
+        func everyAcceptedDeliveryIsInTheLedgerOnceAcrossKill9() async throws {
+            let (event, lumaEvent) = try await Self.makeEvent(capacity: 10_000)
+            let daemon = try DaemonProcess(overrides: [
+                "TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": Self.secret,
+            ])
+            defer { daemon.cleanUp() }
+            try await daemon.start()
+            let socket = daemon.webhookSocket
+
+            // 120 guests; each is sent as 1–3 webhook kinds, some repeated verbatim, some badly signed.
+            var rng = SplitMix64(seed: 2026)
+            var plan: [(LumaDelivery, Bool)] = []
+            for n in 0..<120 {
+                let guest = "gst-\(n)-\(UUID().uuidString.prefix(6).lowercased())"
+                let tickets = Int.random(in: 1...3, using: &rng)
+                let kinds = ["guest.registered", "ticket.registered", "guest.updated"].shuffled(using: &rng)
+                    .prefix(Int.random(in: 1...3, using: &rng))
+                let forged = Int.random(in: 0..<10, using: &rng) == 0
+                for kind in kinds {
+                    let delivery = LumaDelivery(
+                        webhookID: "wh-\(UUID().uuidString.lowercased())", type: kind, guestID: guest,
+                        eventID: lumaEvent, tickets: tickets)
+                    plan.append((delivery, !forged))
+                    if Int.random(in: 0..<5, using: &rng) == 0 { plan.append((delivery, !forged)) }
+                }
+            }
+            plan.shuffle(using: &rng)
+
+            let results = Locked([Sent]())
+            let queue = Locked(plan[...])
+            let total = plan.count
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // kill -9 once a third of the deliveries were answered, then start again.
                 group.addTask {
-                    while let (delivery, signed) = queue.withLock({ $0.popFirst() }) {
-                        let status = try await Self.send(delivery, to: { socket }, signed: signed, patience: .seconds(40))
-                        results.withLock {
-                            $0.append(Sent(guestID: delivery.guestID, tickets: delivery.tickets, signedCorrectly: signed, status: status))
+                    while results.value.count < total / 3 { try await Task.sleep(for: .milliseconds(5)) }
+                    await daemon.kill9()
+                    try await daemon.start()
+                }
+                for _ in 0..<8 {
+                    group.addTask {
+                        while let (delivery, signed) = queue.withLock({ $0.popFirst() }) {
+                            let status = try await Self.send(delivery, to: { socket }, signed: signed, patience: .seconds(40))
+                            results.withLock {
+                                $0.append(Sent(guestID: delivery.guestID, tickets: delivery.tickets, signedCorrectly: signed, status: status))
+                            }
                         }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
-        }
 
-        let sent = results.value
-        #expect(sent.count == total)
-        // The daemon really was killed and started again in the middle of the burst.
-        #expect(daemon.notify.received.filter { $0.contains("READY=1") }.count == 2)
-        for delivery in sent {
-            if delivery.signedCorrectly {
-                #expect([200, 202].contains(delivery.status), "guest \(delivery.guestID) got \(delivery.status)")
-            } else {
-                #expect(delivery.status == 401, "forged delivery for \(delivery.guestID) got \(delivery.status)")
+            let sent = results.value
+            #expect(sent.count == total)
+            // The daemon really was killed and started again in the middle of the burst.
+            #expect(daemon.notify.received.filter { $0.contains("READY=1") }.count == 2)
+            for delivery in sent {
+                if delivery.signedCorrectly {
+                    #expect([200, 202].contains(delivery.status), "guest \(delivery.guestID) got \(delivery.status)")
+                } else {
+                    #expect(delivery.status == 401, "forged delivery for \(delivery.guestID) got \(delivery.status)")
+                }
             }
-        }
-        var expected: [String: Int] = [:]
-        for delivery in sent where delivery.signedCorrectly && [200, 202].contains(delivery.status) {
-            expected[delivery.guestID] = delivery.tickets
-        }
+            var expected: [String: Int] = [:]
+            for delivery in sent where delivery.signedCorrectly && [200, 202].contains(delivery.status) {
+                expected[delivery.guestID] = delivery.tickets
+            }
 
-        #expect(expected.count >= 90, "most guests were signed correctly and accepted")
+            #expect(expected.count >= 90, "most guests were signed correctly and accepted")
 
-        // The workers drain the queue; every accepted guest lands once with its ticket count.
-        let postgres = try Self.postgres()
-        defer { Task { await postgres.shutdown() } }
-        let deadline = ContinuousClock.now + .seconds(60)
-        var ledger: [String: Int] = [:]
-        while ContinuousClock.now < deadline {
-            ledger = try await Self.ledgerOrders(postgres, event: event)
-            if ledger.count >= expected.count { break }
-            try await Task.sleep(for: .milliseconds(200))
+            // The workers drain the queue; every accepted guest lands once with its ticket count.
+            let postgres = try Self.postgres()
+            defer { Task { await postgres.shutdown() } }
+            let deadline = ContinuousClock.now + .seconds(60)
+            var ledger: [String: Int] = [:]
+            while ContinuousClock.now < deadline {
+                ledger = try await Self.ledgerOrders(postgres, event: event)
+                if ledger.count >= expected.count { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(ledger == expected, "ledger differs from the accepted deliveries: \(daemon.log().suffix(2000))")
+            let sold = try await postgres.query("SELECT sold FROM events WHERE id = $1", [event]).first?.decode("sold", as: Int.self)
+            #expect(sold == expected.values.reduce(0, +))
+
+            // SIGTERM: STOPPING=1, and exit 0.
+            #expect(await daemon.terminate() == 0, "\(daemon.log().suffix(2000))")
+            #expect(daemon.notify.received.contains { $0.contains("STOPPING=1") })
         }
-        #expect(ledger == expected, "ledger differs from the accepted deliveries: \(daemon.log().suffix(2000))")
-        let sold = try await postgres.query("SELECT sold FROM events WHERE id = $1", [event]).first?.decode("sold", as: Int.self)
-        #expect(sold == expected.values.reduce(0, +))
-
-        // SIGTERM: STOPPING=1, and exit 0.
-        #expect(await daemon.terminate() == 0, "\(daemon.log().suffix(2000))")
-        #expect(daemon.notify.received.contains { $0.contains("STOPPING=1") })
     }
 }
 

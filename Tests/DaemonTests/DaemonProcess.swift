@@ -28,7 +28,10 @@ final class DaemonProcess: @unchecked Sendable {
         environment["TRAFFIC_POLICE_ADMIN_SOCKET"] = directory + "/admin.sock"
         environment["STATE_DIRECTORY"] = directory + "/state"
         environment["NOTIFY_SOCKET"] = notify.path
-        environment.removeValue(forKey: "JOURNAL_STREAM")
+        // Other suites in this process set systemd variables while they run: never inherit them.
+        for name in ["JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+            environment.removeValue(forKey: name)
+        }
         for (key, value) in overrides { environment[key] = value }
         self.environment = environment
     }

@@ -61,7 +61,7 @@ public struct TrafficPoliceDaemon {
         workerConfiguration.concurrency = configuration.queue.workers
         let workers = QueueWorkers(
             queue: queue, handler: OrderDeliveryHandler(desk: desk, logger: logger), configuration: workerConfiguration,
-            logger: logger.with(label: "workers"))
+            logger: logger.with(label: "workers"), ready: { await readiness.wait() })
         let gate = StartupGate(
             listening: [intake.listening, admin.listening], redis: redis, postgres: postgres, readiness: readiness,
             logger: logger)

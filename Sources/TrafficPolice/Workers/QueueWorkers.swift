@@ -31,10 +31,15 @@ public struct QueueWorkers: Service {
     /// Beats every time the pull loop goes round (a liveness probe watches it).
     public let heartbeat = Heartbeat()
     private let logger: Logger
+    private let ready: @Sendable () async -> Void
 
+    /// - Parameter ready: awaited before the first job is taken (the daemon passes its readiness, so
+    ///   a daemon whose ledger is unreachable or unmigrated never takes — and loses — jobs).
     public init(
-        queue: DeliveryQueue, handler: any DeliveryHandler, configuration: Configuration = .init(), logger: Logger? = nil
+        queue: DeliveryQueue, handler: any DeliveryHandler, configuration: Configuration = .init(), logger: Logger? = nil,
+        ready: @escaping @Sendable () async -> Void = {}
     ) {
+        self.ready = ready
         self.queue = queue
         self.handler = handler
         self.configuration = configuration
@@ -44,6 +49,9 @@ public struct QueueWorkers: Service {
     public func run() async throws {
         let stopping = StopSignal()
         await withGracefulShutdownHandler {
+            let started: Void? = try? await cancelWhenGracefulShutdown { [ready] in await ready() }
+            guard started != nil, !stopping.isStopped, !Task.isCancelled else { return }
+            heartbeat.beat()
             await pullLoop(stopping)
         } onGracefulShutdown: {
             stopping.stop()
