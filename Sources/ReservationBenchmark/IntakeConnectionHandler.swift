@@ -1,3 +1,4 @@
+import TrafficPoliceCore
 import NIOCore
 import NIOHTTP1
 

@@ -1,3 +1,4 @@
+import TrafficPoliceCore
 import NIOCore
 
 /// What every connection of one intake run does; shared (read-only, plus the closed-loop cursor).

@@ -95,11 +95,3 @@ struct TestStack {
 
 /// Tests replay their random histories from seeds.
 typealias SeededGenerator = SplitMix64
-
-/// A value shared by concurrent test tasks.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
-}
