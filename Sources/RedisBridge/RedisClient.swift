@@ -173,22 +173,24 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// The connection with the fewest pending commands.
+    /// The first connection with fewer than `packingLimit` pending commands, else the one with the
+    /// fewest.
     private func connection() throws -> RedisConnection {
         try self.checkUsable()
         guard var best = self.connections.first else {
             throw RedisError.invalidConfiguration("the client has no connections")
         }
+        let packingLimit = self.configuration.packingLimit
         var bestPending = best.pendingCommands.load(ordering: .relaxed)
-        if bestPending > 0 {
+        if bestPending > 0 && bestPending >= packingLimit {
             for candidate in self.connections.dropFirst() {
                 let pending = candidate.pendingCommands.load(ordering: .relaxed)
+                if pending < packingLimit || pending == 0 {
+                    return candidate
+                }
                 if pending < bestPending {
                     best = candidate
                     bestPending = pending
-                    if pending == 0 {
-                        break
-                    }
                 }
             }
         }

@@ -18,6 +18,11 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var commandTimeout: Duration
     /// The number of connections, each with its own thread. Must be at least 1.
     public var poolSize: Int
+    /// How many commands may wait on one connection before the next connection is used. Requests
+    /// are packed onto the first connections (each batch costs one thread wake-up and one round
+    /// trip however many commands it carries) and spread only under load. 0 spreads them evenly
+    /// (always the least busy connection). Default 16.
+    public var packingLimit: Int
 
     /// A configuration for `127.0.0.1:6379`, database 0, 2 s timeouts and 4 connections.
     public init() {
@@ -30,6 +35,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.connectTimeout = .seconds(2)
         self.commandTimeout = .seconds(2)
         self.poolSize = 4
+        self.packingLimit = 16
     }
 
     /// Parses `redis://[[user]:password@]host[:port][/db]` or `unix:///path/to/sock[?db=N]`.
@@ -53,6 +59,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     var validationError: RedisError? {
         if self.poolSize < 1 {
             return .invalidConfiguration("poolSize must be at least 1 (got \(self.poolSize))")
+        }
+        if self.packingLimit < 0 {
+            return .invalidConfiguration("packingLimit must not be negative (got \(self.packingLimit))")
         }
         if let path = self.unixSocketPath {
             if path.isEmpty {

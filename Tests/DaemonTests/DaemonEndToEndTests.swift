@@ -175,5 +175,44 @@ extension DaemonSuite {
             #expect(await daemon.terminate() == 0, "\(daemon.log().suffix(2000))")
             #expect(daemon.notify.received.contains { $0.contains("STOPPING=1") })
         }
+
+        /// `[queue] workers = 0`: an intake-only instance answers 202 and leaves the jobs queued; a
+        /// second instance with workers, sharing Redis and PostgreSQL, applies them (DESIGN.md section 7).
+        @Test(.timeLimit(.minutes(2)))
+        func anIntakeOnlyInstanceLeavesItsJobsToAnotherInstancesWorkers() async throws {
+            let (event, lumaEvent) = try await Self.makeEvent(capacity: 100)
+            let credential = ["TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": Self.secret]
+            let intake = try DaemonProcess(overrides: credential.merging(["TRAFFIC_POLICE_QUEUE_WORKERS": "0"]) { $1 })
+            defer { intake.cleanUp() }
+            try await intake.start()
+            var expected: [String: Int] = [:]
+            for n in 0..<5 {
+                let guest = "gst-io-\(n)-\(UUID().uuidString.prefix(6).lowercased())"
+                let delivery = LumaDelivery(
+                    webhookID: "wh-\(UUID().uuidString.lowercased())", type: "guest.registered", guestID: guest,
+                    eventID: lumaEvent, tickets: n % 3 + 1)
+                let socket = intake.webhookSocket
+                #expect(try await Self.send(delivery, to: { socket }, signed: true, patience: .seconds(5)) == 202)
+                expected[guest] = n % 3 + 1
+            }
+            let postgres = try Self.postgres()
+            defer { Task { await postgres.shutdown() } }
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await Self.ledgerOrders(postgres, event: event).isEmpty, "the intake-only instance applied jobs")
+
+            let worker = try DaemonProcess(overrides: credential)
+            defer { worker.cleanUp() }
+            try await worker.start()
+            let deadline = ContinuousClock.now + .seconds(30)
+            var ledger: [String: Int] = [:]
+            while ContinuousClock.now < deadline {
+                ledger = try await Self.ledgerOrders(postgres, event: event)
+                if ledger.count >= expected.count { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(ledger == expected, "\(worker.log().suffix(2000))")
+            #expect(await worker.terminate() == 0)
+            #expect(await intake.terminate() == 0, "\(intake.log().suffix(2000))")
+        }
     }
 }

@@ -132,7 +132,7 @@ import TrafficPolice
         ("TRAFFIC_POLICE_PLATFORMS_LUMA_BASE_URL", "https://x/?a=1", "platforms.luma.base_url", "query"),
         ("TRAFFIC_POLICE_PLATFORMS_MEETUP_BASE_URL", "https://u:p@x/gql", "platforms.meetup.base_url", "user info"),
         ("TRAFFIC_POLICE_PLATFORMS_LUMA_SIGNATURE_SCHEME", "hmac", "platforms.luma.signature_scheme", "one of luma, standard-webhooks"),
-        ("TRAFFIC_POLICE_QUEUE_WORKERS", "0", "queue.workers", "whole number"),
+        ("TRAFFIC_POLICE_QUEUE_WORKERS", "257", "queue.workers", "whole number"),
         ("TRAFFIC_POLICE_QUEUE_MAX_ATTEMPTS", "many", "queue.max_attempts", "whole number"),
         ("TRAFFIC_POLICE_SPOOL_DIR", "spool", "spool.dir", "absolute"),
         ("TRAFFIC_POLICE_LOG_LEVEL", "verbose", "log.level", "one of trace"),

@@ -27,7 +27,8 @@ extension TrafficPoliceConfiguration {
 
     /// `[queue]`: the Redis-backed job queue's workers.
     public struct Queue: Sendable, Hashable {
-        /// `workers`: concurrent workers applying deliveries. Default 4.
+        /// `workers`: concurrent workers applying deliveries. Default 4; 0 makes an intake-only
+        /// instance that leaves the queued deliveries to other instances' workers.
         public var workers: Int
         /// `max_attempts`: a job that fails this many times goes to the dead letters. Default 8.
         public var maxAttempts: Int

@@ -97,7 +97,7 @@ public struct TrafficPoliceConfiguration: Sendable {
             meetup: Meetup(baseURL: try read.baseURL("platforms.meetup.base_url")))
 
         self.queue = Queue(
-            workers: try read.integer("queue.workers", in: 1...256),
+            workers: try read.integer("queue.workers", in: 0...256),
             maxAttempts: try read.integer("queue.max_attempts", in: 1...1000))
 
         let spoolDirectory = read.text("spool.dir").trimmingCharacters(in: .whitespaces)

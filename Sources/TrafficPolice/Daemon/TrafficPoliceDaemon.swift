@@ -59,6 +59,7 @@ public struct TrafficPoliceDaemon {
             readiness: { readiness.isReady }, logger: logger.with(label: "admin"))
         var workerConfiguration = QueueWorkers.Configuration()
         workerConfiguration.concurrency = configuration.queue.workers
+        let runsWorkers = configuration.queue.workers > 0
         let workers = QueueWorkers(
             queue: queue, handler: OrderDeliveryHandler(desk: desk, logger: logger), configuration: workerConfiguration,
             logger: logger.with(label: "workers"), ready: { await readiness.wait() })
@@ -71,19 +72,19 @@ public struct TrafficPoliceDaemon {
                 let depth = (try? await queue.stats()).map { String($0.depth) } ?? "unknown (Redis unreachable)"
                 return "mode=\(readiness.isReady ? "open" : "starting") queue=\(depth)"
             },
-            probes: [
-                Self.eventLoopProbe(), Self.cooperativePoolProbe(),
+            probes: [Self.eventLoopProbe(), Self.cooperativePoolProbe()]
                 // Every job slot busy for this long means the workers are stuck, not slow.
-                workers.heartbeat.probe(name: "workers", limit: .seconds(30)),
-            ],
+                + (runsWorkers ? [workers.heartbeat.probe(name: "workers", limit: .seconds(30))] : []),
             logger: logger.with(label: "notify"))
 
+        // `[queue] workers = 0` makes an intake-only instance: it queues deliveries for the
+        // workers of other instances sharing the Redis queue (DESIGN.md section 7).
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
+            + [.init(service: intake), .init(service: gate), .init(service: notifier)]
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: admin), .init(service: workers), .init(service: intake), .init(service: gate),
-                    .init(service: notifier),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {

@@ -76,9 +76,7 @@ public struct LumaSignatureVerifier: Sendable {
             throw .malformedSignature
         }
         try checkTolerance(timestamp, now: now)
-        let signed = Array("\(timestampText).".utf8) + body
-        guard signatures.contains(where: { HMAC<SHA256>.isValidAuthenticationCode($0, authenticating: signed, using: SymmetricKey(data: keyBytes)) })
-        else { throw .signatureMismatch }
+        guard matches(signatures, prefix: "\(timestampText).", body: body) else { throw .signatureMismatch }
         return Verified(deliveryID: header("webhook-id").flatMap { $0.isEmpty ? nil : $0 }, timestamp: timestamp)
     }
 
@@ -100,10 +98,18 @@ public struct LumaSignatureVerifier: Sendable {
         }
         guard !signatures.isEmpty else { throw .malformedSignature }
         try checkTolerance(timestamp, now: now)
-        let signed = Array("\(id).\(timestampText).".utf8) + body
-        guard signatures.contains(where: { HMAC<SHA256>.isValidAuthenticationCode($0, authenticating: signed, using: SymmetricKey(data: keyBytes)) })
-        else { throw .signatureMismatch }
+        guard matches(signatures, prefix: "\(id).\(timestampText).", body: body) else { throw .signatureMismatch }
         return Verified(deliveryID: id, timestamp: timestamp)
+    }
+
+    /// Whether one of `signatures` is the HMAC of `prefix` followed by `body` (computed once,
+    /// without copying the body; compared in constant time).
+    private func matches(_ signatures: [[UInt8]], prefix: String, body: [UInt8]) -> Bool {
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
+        mac.update(data: Array(prefix.utf8))
+        mac.update(data: body)
+        let expected = mac.finalize()
+        return signatures.contains { expected == $0 }
     }
 
     private func checkTolerance(_ timestamp: Int64, now: Date) throws(LumaSignatureError) {

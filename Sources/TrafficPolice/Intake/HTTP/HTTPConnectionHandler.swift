@@ -34,6 +34,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private let limits: HTTPServerLimits
     private let metrics: HTTPServerMetrics
     private let logger: Logger
+    private var taskExecutor: EventLoopTaskExecutor?
 
     init(router: Router, limits: HTTPServerLimits, metrics: HTTPServerMetrics, logger: Logger) {
         self.router = router
@@ -115,21 +116,26 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             let request = ServerRequest(
                 head: received.head, path: received.head.path, parameter: received.parameter, body: received.body)
             let handler = received.route.handler
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.makeFutureWithTask { await handler(request) }.whenComplete { result in
-                let (connection, context) = bound.value
-                let response: ServerResponse
-                switch result {
-                case .success(let answer): response = answer
-                case .failure: response = .error(.internalServerError, "internal", "the request could not be handled")
-                }
-                connection.answer(
+            let answered = context.eventLoop.makePromise(of: ServerResponse.self)
+            // The handler runs on this connection's event loop (see `EventLoopTaskExecutor`).
+            Task(executorPreference: executor(for: context.eventLoop)) {
+                answered.succeed(await handler(request))
+            }
+            answered.futureResult.assumeIsolated().whenSuccess { response in
+                self.answer(
                     response, to: received.head, route: received.route.name, close: !received.head.isKeepAlive,
                     context: context)
             }
         case .idle, .processing, .closing:
             break
         }
+    }
+
+    private func executor(for eventLoop: any EventLoop) -> EventLoopTaskExecutor {
+        if let taskExecutor { return taskExecutor }
+        let created = EventLoopTaskExecutor(eventLoop: eventLoop)
+        taskExecutor = created
+        return created
     }
 
     /// Writes a complete answer; afterwards the connection is closed, or ready for the next request.
