@@ -103,4 +103,10 @@ public struct MeetupMutationResult: Sendable, Hashable {
     public var eventID: String
     public var maxTickets: Int?
     public var cost: Int
+
+    public init(eventID: String, maxTickets: Int?, cost: Int) {
+        self.eventID = eventID
+        self.maxTickets = maxTickets
+        self.cost = cost
+    }
 }
