@@ -139,25 +139,25 @@ func response(_ status: Int, _ body: String, headers: [(name: String, value: Str
 
 /// The `PlatformCallError` `body` throws; nil (with a recorded issue) when it returns or throws another error.
 func callError<T>(_ body: () throws -> T) -> PlatformCallError? {
-    do {
-        let value = try body()
-        Issue.record("expected a PlatformCallError, got \(value)")
-    } catch let error as PlatformCallError {
-        return error
-    } catch {
-        Issue.record("expected a PlatformCallError, got \(error)")
-    }
-    return nil
+    callError(Result { try body() })
 }
 
 /// The async form of `callError`.
 func callError<T>(_ body: () async throws -> T) async -> PlatformCallError? {
     do {
-        let value = try await body()
-        Issue.record("expected a PlatformCallError, got \(value)")
-    } catch let error as PlatformCallError {
-        return error
+        return callError(Result<T, any Error>.success(try await body()))
     } catch {
+        return callError(Result<T, any Error>.failure(error))
+    }
+}
+
+private func callError<T>(_ result: Result<T, any Error>) -> PlatformCallError? {
+    switch result {
+    case .success(let value):
+        Issue.record("expected a PlatformCallError, got \(value)")
+    case .failure(let error as PlatformCallError):
+        return error
+    case .failure(let error):
         Issue.record("expected a PlatformCallError, got \(error)")
     }
     return nil

@@ -1,23 +1,14 @@
-import CurlBridge
 import Foundation
 
 /// Eventbrite v3 (`Authorization: Bearer`): the thin async shell that sends `EventbriteCalls`.
 ///
 /// Read-your-writes (`Eventbrite-API-Waypoint-Token`) is not used: callers that re-read right
 /// after a write must allow for Eventbrite's eventual consistency (usually under 15 s).
-public struct EventbriteClient: Sendable {
-    /// The transport every call goes through (endpoint, admission hook).
+public struct EventbriteClient: PlatformAPIClient {
     public let transport: PlatformTransport
 
-    /// Creates a client for `endpoint` (whose platform should be `.eventbrite`).
-    public init(client: CurlClient, endpoint: PlatformEndpoint, admission: PlatformTransport.Admission? = nil) {
-        transport = PlatformTransport(client: client, endpoint: endpoint, admission: admission)
-    }
-
-    /// Sends any prepared call (e.g. one the throttler admitted first).
-    public func perform<Result: Sendable>(_ call: PlatformCall<Result>) async throws -> Result {
-        try await transport.perform(call)
-    }
+    /// Creates a client over `transport` (whose endpoint's platform should be `.eventbrite`).
+    public init(transport: PlatformTransport) { self.transport = transport }
 
     /// The order; with `expandAttendees` its `quantity` counts the attendees still holding tickets.
     public func order(id: String, expandAttendees: Bool = true) async throws -> EventbriteOrder {

@@ -1,19 +1,9 @@
-import CurlBridge
-
 /// Luma's public API (`x-luma-api-key`): the thin async shell that sends `LumaCalls`.
-public struct LumaClient: Sendable {
-    /// The transport every call goes through (endpoint, admission hook).
+public struct LumaClient: PlatformAPIClient {
     public let transport: PlatformTransport
 
-    /// Creates a client for `endpoint` (whose platform should be `.luma`).
-    public init(client: CurlClient, endpoint: PlatformEndpoint, admission: PlatformTransport.Admission? = nil) {
-        transport = PlatformTransport(client: client, endpoint: endpoint, admission: admission)
-    }
-
-    /// Sends any prepared call (e.g. one the throttler admitted first).
-    public func perform<Result: Sendable>(_ call: PlatformCall<Result>) async throws -> Result {
-        try await transport.perform(call)
-    }
+    /// Creates a client over `transport` (whose endpoint's platform should be `.luma`).
+    public init(transport: PlatformTransport) { self.transport = transport }
 
     /// The event.
     public func event(id: String) async throws -> LumaEvent {

@@ -19,10 +19,8 @@ public struct LumaEvent: Sendable, Hashable, Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let outer = try decoder.container(keyedBy: CodingKeys.self)
         // Older responses wrap the event: {"event": {…}, "hosts": […]}.
-        let container =
-            outer.contains(.event) ? try outer.nestedContainer(keyedBy: CodingKeys.self, forKey: .event) : outer
+        let container = try decoder.container(keyedBy: CodingKeys.self).unwrapping(.event)
         id = try container.decode(String.self, forKey: .id)
         name = try container.decodeIfPresent(String.self, forKey: .name)
         calendarID = try container.decodeIfPresent(String.self, forKey: .calendarID)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A Luma guest's `approval_status`; values this code does not know are kept, not refused.
-public struct LumaApprovalStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+public struct LumaApprovalStatus: OpenEnumeration {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 
@@ -11,17 +11,6 @@ public struct LumaApprovalStatus: RawRepresentable, Sendable, Hashable, Codable,
     public static let invited = LumaApprovalStatus(rawValue: "invited")
     public static let declined = LumaApprovalStatus(rawValue: "declined")
     public static let waitlist = LumaApprovalStatus(rawValue: "waitlist")
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 }
 
 /// A Luma guest: one order (DESIGN.md section 4). Its quantity is the number of `event_tickets`;
@@ -49,10 +38,8 @@ public struct LumaGuest: Sendable, Hashable, Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let outer = try decoder.container(keyedBy: CodingKeys.self)
         // The legacy shape nests the guest: {"api_id": "gst-…", "guest": {…}}.
-        let container =
-            outer.contains(.guest) ? try outer.nestedContainer(keyedBy: CodingKeys.self, forKey: .guest) : outer
+        let container = try decoder.container(keyedBy: CodingKeys.self).unwrapping(.guest)
         id = try container.decode(String.self, forKey: .id)
         approvalStatus = try container.decode(LumaApprovalStatus.self, forKey: .approvalStatus)
         eventTickets = try container.decodeIfPresent([LumaEventTicket].self, forKey: .eventTickets) ?? []

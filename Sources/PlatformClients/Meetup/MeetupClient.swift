@@ -1,20 +1,10 @@
-import CurlBridge
-
 /// Meetup's GraphQL API (`Authorization: Bearer`, POST to the `gql-ext` endpoint): the thin async
 /// shell that sends `MeetupCalls`. Results carry the points they cost, to settle with the throttler.
-public struct MeetupClient: Sendable {
-    /// The transport every call goes through (endpoint, admission hook).
+public struct MeetupClient: PlatformAPIClient {
     public let transport: PlatformTransport
 
-    /// Creates a client for `endpoint` (whose platform should be `.meetup`).
-    public init(client: CurlClient, endpoint: PlatformEndpoint, admission: PlatformTransport.Admission? = nil) {
-        transport = PlatformTransport(client: client, endpoint: endpoint, admission: admission)
-    }
-
-    /// Sends any prepared call (e.g. one the throttler admitted first).
-    public func perform<Result: Sendable>(_ call: PlatformCall<Result>) async throws -> Result {
-        try await transport.perform(call)
-    }
+    /// Creates a client over `transport` (whose endpoint's platform should be `.meetup`).
+    public init(transport: PlatformTransport) { self.transport = transport }
 
     /// One page of the event's RSVPs.
     public func rsvps(

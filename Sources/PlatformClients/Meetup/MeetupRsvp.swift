@@ -1,5 +1,5 @@
 /// A Meetup RSVP status; values this code does not know are kept, not refused.
-public struct MeetupRsvpStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+public struct MeetupRsvpStatus: OpenEnumeration {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 
@@ -10,16 +10,6 @@ public struct MeetupRsvpStatus: RawRepresentable, Sendable, Hashable, Codable, C
     public static let yesPendingPayment = MeetupRsvpStatus(rawValue: "YES_PENDING_PAYMENT")
     public static let noShow = MeetupRsvpStatus(rawValue: "NO_SHOW")
 
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 
     /// Tickets an RSVP holds (DESIGN.md section 4): 1 + `guestsCount` while YES or ATTENDED, else 0.
     public static func quantity(status: MeetupRsvpStatus, guestsCount: Int) -> Int {
