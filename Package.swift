@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "reservation-bench", targets: ["ReservationBenchmark"]),
         .library(name: "TrafficPoliceCore", targets: ["TrafficPoliceCore"]),
         .library(name: "TrafficPolice", targets: ["TrafficPolice"]),
+        .library(name: "PlatformClients", targets: ["PlatformClients"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -58,6 +59,9 @@ let package = Package(
 
         // MARK: The pure core: domain and capacity policy, no I/O.
         .target(name: "TrafficPoliceCore", swiftSettings: swiftSettings),
+
+        // MARK: Typed clients for Eventbrite v3, Luma and Meetup GraphQL over CurlBridge.
+        .target(name: "PlatformClients", dependencies: ["CurlBridge", "TrafficPoliceCore"], swiftSettings: swiftSettings),
 
         // MARK: The parts of DESIGN.md that do I/O (reservation scripts, ledger, config).
         .target(
@@ -113,6 +117,16 @@ let package = Package(
             name: "CurlBridgeTests",
             dependencies: [
                 "CurlBridge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlatformClientsTests",
+            dependencies: [
+                "PlatformClients", "CurlBridge", "TrafficPoliceCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
