@@ -1,4 +1,5 @@
 import Foundation
+import TrafficPoliceCore
 
 /// Typed reads of `ConfigurationSource` values: each failure is one `ConfigurationError` naming the
 /// key, the value and where it came from.
@@ -62,5 +63,17 @@ struct ConfigurationReader {
         }
         guard let url = components.url else { throw error(key, "'\(raw)' is not a valid URL") }
         return url
+    }
+
+    /// A platform's throttle budget from its limit key and `rate_margin_percent` beside it.
+    func budget(_ platform: Platform, limit key: String) throws -> Budget {
+        let marginKey = "platforms.\(platform.rawValue).rate_margin_percent"
+        let limit = try integer(key, in: 2...10_000_000)
+        let margin = try integer(marginKey, in: 1...99)
+        do {
+            return try Budget.configured(for: platform, limit: limit, marginPercent: margin)
+        } catch let error as DomainError {
+            throw self.error(marginKey, error.message)
+        }
     }
 }

@@ -9,6 +9,15 @@ extension TrafficPoliceConfiguration {
         public var luma: Luma
         public var meetup: Meetup
 
+        /// The throttler's budget for `platform` (`[platforms.*]` limit and `rate_margin_percent`).
+        public func budget(_ platform: Platform) -> Budget {
+            switch platform {
+            case .eventbrite: eventbrite.budget
+            case .luma: luma.budget
+            case .meetup: meetup.budget
+            }
+        }
+
         /// The API root of `platform`.
         public func baseURL(_ platform: Platform) -> URL {
             switch platform {
@@ -25,6 +34,8 @@ extension TrafficPoliceConfiguration {
         /// only when it lies under this root. The webhook path secret is the credential
         /// `eventbrite-webhook-secret`, not a key here.
         public var baseURL: URL
+        /// `calls_per_hour` (default 2000, per token) taken at `rate_margin_percent` (default 90).
+        public var budget: Budget
     }
 
     /// `[platforms.luma]`.
@@ -33,12 +44,17 @@ extension TrafficPoliceConfiguration {
         public var baseURL: URL
         /// `signature_scheme`: how webhook signatures are checked. Default `luma`.
         public var signatureScheme: LumaSignatureScheme
+        /// `requests_per_minute` (default 200, per calendar key) at `rate_margin_percent` (default 90).
+        public var budget: Budget
     }
 
     /// `[platforms.meetup]`.
     public struct Meetup: Sendable, Hashable {
         /// `base_url`: the GraphQL endpoint itself; default `https://api.meetup.com/gql-ext`.
         public var baseURL: URL
+        /// `points_per_minute` (default 500, per token; DESIGN.md's cost model) at
+        /// `rate_margin_percent` (default 80).
+        public var budget: Budget
     }
 }
 

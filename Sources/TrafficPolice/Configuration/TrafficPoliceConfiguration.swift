@@ -34,9 +34,15 @@ public struct TrafficPoliceConfiguration: Sendable {
         "intake.max_connections": "256",
         "admin.socket": "/run/traffic-police/admin.sock",
         "platforms.eventbrite.base_url": "https://www.eventbriteapi.com/v3",
+        "platforms.eventbrite.calls_per_hour": "2000",
+        "platforms.eventbrite.rate_margin_percent": "90",
         "platforms.luma.base_url": "https://public-api.luma.com",
         "platforms.luma.signature_scheme": "luma",
+        "platforms.luma.requests_per_minute": "200",
+        "platforms.luma.rate_margin_percent": "90",
         "platforms.meetup.base_url": "https://api.meetup.com/gql-ext",
+        "platforms.meetup.points_per_minute": "500",
+        "platforms.meetup.rate_margin_percent": "80",
         "queue.workers": "4",
         "queue.max_attempts": "8",
         "spool.dir": "",
@@ -89,12 +95,17 @@ public struct TrafficPoliceConfiguration: Sendable {
         }
 
         self.platforms = Platforms(
-            eventbrite: Eventbrite(baseURL: try read.baseURL("platforms.eventbrite.base_url")),
+            eventbrite: Eventbrite(
+                baseURL: try read.baseURL("platforms.eventbrite.base_url"),
+                budget: try read.budget(.eventbrite, limit: "platforms.eventbrite.calls_per_hour")),
             luma: Luma(
                 baseURL: try read.baseURL("platforms.luma.base_url"),
                 signatureScheme: try read.choice(
-                    "platforms.luma.signature_scheme", LumaSignatureScheme.allCases.map { ($0.rawValue, $0) })),
-            meetup: Meetup(baseURL: try read.baseURL("platforms.meetup.base_url")))
+                    "platforms.luma.signature_scheme", LumaSignatureScheme.allCases.map { ($0.rawValue, $0) }),
+                budget: try read.budget(.luma, limit: "platforms.luma.requests_per_minute")),
+            meetup: Meetup(
+                baseURL: try read.baseURL("platforms.meetup.base_url"),
+                budget: try read.budget(.meetup, limit: "platforms.meetup.points_per_minute")))
 
         self.queue = Queue(
             workers: try read.integer("queue.workers", in: 0...256),

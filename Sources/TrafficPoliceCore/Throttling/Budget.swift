@@ -78,6 +78,24 @@ public struct Budget: Sendable, Hashable {
         }
     }
 
+    /// A budget of `limit` per the platform's standard period at `marginPercent`, with the standard
+    /// budget's burst and fail-safe reserve scaled to `limit` (at least 2 and 1), and never more
+    /// burst than the margin leaves. Throws when the margin leaves no room for a burst of 2.
+    public static func configured(for platform: Platform, limit: Int, marginPercent: Int) throws -> Budget {
+        let standard = Budget.standard(for: platform)
+        guard limit >= 2 else { throw DomainError("the limit must be at least 2") }
+        guard (1...100).contains(marginPercent) else { throw DomainError("margin must be 1...100 percent") }
+        let room = limit - limit * marginPercent / 100
+        guard room >= 2 else {
+            throw DomainError("a margin of \(marginPercent)% of \(limit) leaves no room for a burst (at least 2)")
+        }
+        let burst = min(room, max(2, limit * standard.burst / standard.limit))
+        let reserve = min(burst - 1, max(1, burst * standard.failsafeReserve / standard.burst))
+        return try Budget(
+            limit: limit, periodMicros: standard.periodMicros, marginPercent: marginPercent, burst: burst,
+            failsafeReserve: reserve)
+    }
+
     /// One call per second, no burst to share: only a fallback for a constant that failed to validate.
     private static let minimal = Budget(unchecked: 2, periodMicros: 2_000_000, marginPercent: 50, burst: 1)
 
