@@ -96,7 +96,7 @@ public struct DemandSchedule: IteratorProtocol, Sendable {
         platforms = weighted.filter { $0.1 > 0 }
         let peak = 4 * spec.ratePerSecond
         if let total = spec.total {
-            tau = Double(total) / peak * 1.5
+            tau = Double(total) / peak * 1.05
         } else {
             tau = Double(spec.durationMs ?? 60_000) / 1000 / 4
         }
