@@ -177,49 +177,50 @@ struct EventbriteAPI {
         guard event.ticketClassID == classID else {
             return (EventbriteRendering.error(404, "NOT_FOUND", "The ticket class you requested does not exist."), nil)
         }
-        var change: CapacityChange?
-        if request.method == "POST" {
-            // `quantity_total` is the deprecated spelling of `capacity`; accept either.
-            let field = request.json?["ticket_class"]?["capacity"] == nil ? "quantity_total" : "capacity"
-            switch capacityArgument(request, wrapper: "ticket_class", field: field) {
-            case .failure(let error): return (error.response, nil)
-            case .success(let capacity):
-                switch store.setTicketClassCapacity(eventID: eventID, capacity: capacity, now: now, lag: lag) {
-                case .failure(let error): return (EventbriteRendering.error(400, error.code, error.description), nil)
-                case .success(let values):
-                    change = CapacityChange(
-                        platform: .eventbrite, eventID: eventID, old: values.old, new: values.new, time: now,
-                        call: "POST /events/\(eventID)/ticket_classes/\(classID)/")
-                }
-            }
-        }
-        // A write answers with the new state (the writer reads its own write); GETs honour the lag.
-        let readAt = request.method == "POST" ? now + lag : now
-        guard let updated = store.events[eventID] else { return (Self.notFound("event"), change) }
-        return (.json(200, EventbriteRendering.ticketClass(updated, store: store, base: base, now: readAt)), change)
+        // `quantity_total` is the deprecated spelling of `capacity`; accept either.
+        let field = request.json?["ticket_class"]?["capacity"] == nil ? "quantity_total" : "capacity"
+        return capacityEndpoint(
+            request, eventID: eventID, wrapper: "ticket_class", field: field,
+            call: "POST /events/\(eventID)/ticket_classes/\(classID)/", store: &store, now: now,
+            write: { $0.setTicketClassCapacity(eventID: eventID, capacity: $1, now: now, lag: lag) },
+            render: { EventbriteRendering.ticketClass($0, store: $1, base: base, now: $2) })
     }
 
     private func capacityTier(
         _ eventID: String, request: SimRequest, store: inout EventbriteStore, now: Double
     ) -> Outcome {
+        capacityEndpoint(
+            request, eventID: eventID, wrapper: "capacity_tier", field: "capacity_total",
+            call: "POST /events/\(eventID)/capacity_tier/", store: &store, now: now,
+            write: { $0.setTierCapacity(eventID: eventID, capacity: $1, now: now, lag: lag) },
+            render: { EventbriteRendering.capacityTier($0, store: $1, now: $2) })
+    }
+
+    /// GET renders; POST reads `{wrapper: {field: N|null}}`, writes it, records the change and
+    /// answers with the new state (the writer reads its own write; other GETs honour the lag).
+    private func capacityEndpoint(
+        _ request: SimRequest, eventID: String, wrapper: String, field: String, call: String,
+        store: inout EventbriteStore, now: Double,
+        write: (inout EventbriteStore, Int?) -> Result<(old: Int?, new: Int?), EventbriteStore.CapacityError>,
+        render: (EventbriteStore.Event, EventbriteStore, Double) -> JSON
+    ) -> Outcome {
         guard store.events[eventID] != nil else { return (Self.notFound("event"), nil) }
         var change: CapacityChange?
         if request.method == "POST" {
-            switch capacityArgument(request, wrapper: "capacity_tier", field: "capacity_total") {
+            switch capacityArgument(request, wrapper: wrapper, field: field) {
             case .failure(let error): return (error.response, nil)
             case .success(let capacity):
-                switch store.setTierCapacity(eventID: eventID, capacity: capacity, now: now, lag: lag) {
+                switch write(&store, capacity) {
                 case .failure(let error): return (EventbriteRendering.error(400, error.code, error.description), nil)
                 case .success(let values):
                     change = CapacityChange(
-                        platform: .eventbrite, eventID: eventID, old: values.old, new: values.new, time: now,
-                        call: "POST /events/\(eventID)/capacity_tier/")
+                        platform: .eventbrite, eventID: eventID, old: values.old, new: values.new, time: now, call: call)
                 }
             }
         }
         let readAt = request.method == "POST" ? now + lag : now
         guard let updated = store.events[eventID] else { return (Self.notFound("event"), change) }
-        return (.json(200, EventbriteRendering.capacityTier(updated, store: store, now: readAt)), change)
+        return (.json(200, render(updated, store, readAt)), change)
     }
 }
 

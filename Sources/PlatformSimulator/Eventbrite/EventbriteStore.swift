@@ -132,34 +132,34 @@ public struct EventbriteStore: Sendable {
     public mutating func setTicketClassCapacity(
         eventID: String, capacity: Int?, now: Double, lag: Double
     ) -> Result<(old: Int?, new: Int?), CapacityError> {
-        guard let event = events[eventID] else {
-            return .failure(CapacityError(code: "NOT_FOUND", description: "The event you requested does not exist."))
-        }
-        if let capacity, capacity < 0 || capacity < sold(eventID) {
-            return .failure(
-                CapacityError(
-                    code: "BAD_QUANTITIES",
-                    description: "The ticket class capacity (\(capacity)) is below the quantity sold (\(sold(eventID)))."))
-        }
-        let old = event.ticketClassCapacity.current
-        events[eventID]?.ticketClassCapacity.set(capacity, now: now, lag: lag)
-        return .success((old, capacity))
+        setCapacity(
+            \.ticketClassCapacity, eventID: eventID, capacity: capacity, now: now, lag: lag,
+            tooSmall: CapacityError(
+                code: "BAD_QUANTITIES",
+                description: "The ticket class capacity (\(capacity ?? 0)) is below the quantity sold (\(sold(eventID)))."))
     }
 
     /// `POST /events/{id}/capacity_tier/` `{"capacity_tier":{"capacity_total":N}}`: returns (old, new).
     public mutating func setTierCapacity(
         eventID: String, capacity: Int?, now: Double, lag: Double
     ) -> Result<(old: Int?, new: Int?), CapacityError> {
+        setCapacity(
+            \.tierCapacity, eventID: eventID, capacity: capacity, now: now, lag: lag,
+            tooSmall: CapacityError(
+                code: "CAPACITY_TOTAL_TOO_SMALL", description: "Capacity total is too small for oversold quantities"))
+    }
+
+    /// Sets one of the two capacities unless it would fall below what is sold.
+    private mutating func setCapacity(
+        _ field: WritableKeyPath<Event, Lagged<Int?>>, eventID: String, capacity: Int?, now: Double, lag: Double,
+        tooSmall: CapacityError
+    ) -> Result<(old: Int?, new: Int?), CapacityError> {
         guard let event = events[eventID] else {
             return .failure(CapacityError(code: "NOT_FOUND", description: "The event you requested does not exist."))
         }
-        if let capacity, capacity < 0 || capacity < sold(eventID) {
-            return .failure(
-                CapacityError(
-                    code: "CAPACITY_TOTAL_TOO_SMALL", description: "Capacity total is too small for oversold quantities"))
-        }
-        let old = event.tierCapacity.current
-        events[eventID]?.tierCapacity.set(capacity, now: now, lag: lag)
+        if let capacity, capacity < 0 || capacity < sold(eventID) { return .failure(tooSmall) }
+        let old = event[keyPath: field].current
+        events[eventID]?[keyPath: field].set(capacity, now: now, lag: lag)
         return .success((old, capacity))
     }
 
