@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "traffic-police", targets: ["TrafficPoliceCLI"]),
         .executable(name: "reservation-bench", targets: ["ReservationBenchmark"]),
+        .executable(name: "platform-sim", targets: ["PlatformSimCLI"]),
+        .library(name: "PlatformSimulator", targets: ["PlatformSimulator"]),
         .library(name: "TrafficPoliceCore", targets: ["TrafficPoliceCore"]),
         .library(name: "TrafficPolice", targets: ["TrafficPolice"]),
         .library(name: "PlatformClients", targets: ["PlatformClients"]),
@@ -105,6 +107,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The platform simulator: Eventbrite, Luma and Meetup on loopback (independent of the code under test).
+        .target(
+            name: "PlatformSimulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "PlatformSimCLI",
+            dependencies: [
+                "PlatformSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests (Swift Testing; bridges and integration run against real servers).
         .testTarget(
             name: "TrafficPoliceCoreTests",
@@ -153,5 +180,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PlatformSimulatorTests",
+            dependencies: [
+                "PlatformSimulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
