@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "TrafficPolice",
             dependencies: [
-                "TrafficPoliceCore", "RedisBridge", "PostgresBridge", "SystemdBridge",
+                "TrafficPoliceCore", "RedisBridge", "PostgresBridge", "SystemdBridge", "CurlBridge", "PlatformClients",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -21,15 +21,16 @@ import Testing
         let prefix = TestEnvironment.uniquePrefix("packing")
         var configuration = try TestEnvironment.sharedConfiguration(poolSize: 4)
         configuration.packingLimit = 1
+        configuration.commandTimeout = .seconds(15)  // the blocked commands wait up to 10 s on a busy machine
         let keys = (0..<4).map { prefix + "zset-\($0)" }
         try await withClient(configuration) { client in
             try await withClient(try TestEnvironment.sharedConfiguration(poolSize: 1)) { observer in
                 try await withThrowingTaskGroup(of: RedisReply.self) { group in
-                    for key in keys { group.addTask { try await client.send("BZPOPMAX", key, "1.5") } }
+                    for key in keys { group.addTask { try await client.send("BZPOPMAX", key, "10") } }
                     // With a limit of 1, each blocked command holds a connection of its own: all
                     // four block at once (packed, they would block one after another).
                     var blocked = 0
-                    for _ in 0..<60 where blocked < 4 {
+                    for _ in 0..<250 where blocked < 4 {
                         let list = try await observer.send("CLIENT", "LIST").string ?? ""
                         blocked = list.split(separator: "\n").filter { $0.contains("cmd=bzpopmax") }.count
                         if blocked < 4 { try await Task.sleep(for: .milliseconds(20)) }

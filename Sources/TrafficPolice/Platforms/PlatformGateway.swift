@@ -83,7 +83,7 @@ public struct PlatformGateway: Sendable {
                 Counter(label: "traffic_police_throttle_cost_total", dimensions: dimensions)
                     .increment(by: max(1, request.cost))
                 Timer(label: "traffic_police_throttle_wait_seconds", dimensions: dimensions)
-                    .record(admission.waited)
+                    .record(duration: admission.waited)
             },
             failure: { request, error in
                 Counter(
