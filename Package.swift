@@ -164,7 +164,8 @@ let package = Package(
         .testTarget(
             name: "TrafficPoliceTests",
             dependencies: [
-                "TrafficPolice", "TrafficPoliceCore", "RedisBridge", "PostgresBridge",
+                "TrafficPolice", "TrafficPoliceCore", "RedisBridge", "PostgresBridge", "PlatformClients", "CurlBridge",
+                "PlatformSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

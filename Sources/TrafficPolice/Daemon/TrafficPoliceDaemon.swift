@@ -1,3 +1,4 @@
+import CurlBridge
 import Foundation
 import Logging
 import Metrics
@@ -44,6 +45,18 @@ public struct TrafficPoliceDaemon {
         var queueConfiguration = DeliveryQueue.Configuration()
         queueConfiguration.retry = try RetrySchedule(maxAttempts: configuration.queue.maxAttempts)
         let queue = DeliveryQueue(redis: redis, configuration: queueConfiguration, logger: logger)
+        let curl = CurlClient(configuration: .init(threads: 4))
+        let throttler = try Throttler(
+            redis: redis,
+            budgets: Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, configuration.platforms.budget($0)) }))
+        let gateway = PlatformGateway(
+            endpoints: PlatformGateway.endpoints(configuration.platforms, credentials: credentials), throttler: throttler,
+            curl: curl, logger: logger.with(label: "platforms"))
+        let eventbrite = try gateway.endpoints[.eventbrite].map { _ in
+            EventbriteOrderDelivery(
+                cache: EventbriteOrderCache(redis: redis),
+                apiURLPolicy: try EventbriteAPIURLPolicy(baseURL: configuration.platforms.eventbrite.baseURL.absoluteString))
+        }
 
         let readiness = ReadinessSignal()
         let sockets = Self.sockets(configuration)
@@ -61,7 +74,8 @@ public struct TrafficPoliceDaemon {
         workerConfiguration.concurrency = configuration.queue.workers
         let runsWorkers = configuration.queue.workers > 0
         let workers = QueueWorkers(
-            queue: queue, handler: OrderDeliveryHandler(desk: desk, logger: logger), configuration: workerConfiguration,
+            queue: queue, handler: OrderDeliveryHandler(desk: desk, eventbrite: eventbrite, logger: logger),
+            configuration: workerConfiguration,
             logger: logger.with(label: "workers"), ready: { await readiness.wait() })
         let gate = StartupGate(
             listening: [intake.listening, admin.listening], redis: redis, postgres: postgres, readiness: readiness,
@@ -79,8 +93,17 @@ public struct TrafficPoliceDaemon {
 
         // `[queue] workers = 0` makes an intake-only instance: it queues deliveries for the
         // workers of other instances sharing the Redis queue (DESIGN.md section 7).
+        // Order resolution and polling run where the workers do.
+        var background: [any Service] = []
+        if runsWorkers, let eventbrite, let client = gateway.eventbrite(.orderLookup) {
+            background.append(
+                EventbriteOrderResolver(
+                    queue: queue, delivery: eventbrite, client: client, ledger: desk.ledger,
+                    logger: logger.with(label: "eventbrite-resolver")))
+        }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
+            + background.map { .init(service: $0) }
             + [.init(service: intake), .init(service: gate), .init(service: notifier)]
         let group = ServiceGroup(
             configuration: .init(
@@ -90,9 +113,11 @@ public struct TrafficPoliceDaemon {
         do {
             try await group.run()
         } catch {
+            await curl.shutdown()
             await Self.close(queue, redis, postgres)
             throw error
         }
+        await curl.shutdown()
         await Self.close(queue, redis, postgres)
         logger.info("stopped")
     }

@@ -33,6 +33,16 @@ public struct EventbriteAPIURLPolicy: Sendable, Hashable {
             && !parts.path.contains("\\")
     }
 
+    /// The order id of an `api_url` that names an order (`<base>/orders/{id}/`), else nil.
+    public func orderID(in apiURL: String) -> String? {
+        guard allows(apiURL), let path = Self.parts(apiURL)?.path else { return nil }
+        let rest = path.dropFirst(pathPrefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard rest.count >= 2, rest.count <= 3, rest[0] == "orders", !rest[1].isEmpty,
+            rest[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), rest.count == 2 || rest[2].isEmpty
+        else { return nil }
+        return String(rest[1])
+    }
+
     private struct Parts {
         var scheme: String
         var host: String

@@ -184,6 +184,13 @@ public final class DeliveryQueue: DeliverySink, Sendable {
         try await requeue(from: keys.parked, selector: ["first", String(max(1, limit))])
     }
 
+    /// Moves the parked jobs with these stream ids back into the queue (ids no longer parked are
+    /// skipped); returns their new job ids.
+    public func requeueParked(ids: [String]) async throws -> [String] {
+        guard !ids.isEmpty else { return [] }
+        return try await requeue(from: keys.parked, selector: ["id"] + ids)
+    }
+
     /// The parked jobs, oldest first, at most `limit` (their stream ids and deliveries).
     public func parkedJobs(limit: Int = 100) async throws -> [(id: String, delivery: WebhookDelivery)] {
         let reply = try await command(["XRANGE", keys.parked, "-", "+", "COUNT", String(max(1, limit))])

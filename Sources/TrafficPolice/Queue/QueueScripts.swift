@@ -95,7 +95,10 @@ enum QueueScripts {
         """
         local entries
         if ARGV[2] == 'id' then
-          entries = redis.call('XRANGE', KEYS[1], ARGV[3], ARGV[3])
+          entries = {}
+          for i = 3, #ARGV do
+            for _, entry in ipairs(redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])) do table.insert(entries, entry) end
+          end
         else
           entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[3]))
         end

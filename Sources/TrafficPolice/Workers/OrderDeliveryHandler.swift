@@ -8,14 +8,18 @@ import TrafficPoliceCore
 /// - Luma guest deliveries are applied (one order per guest, see ``LumaGuestDelivery``).
 /// - A Luma delivery for an event no one linked is ignored with a warning (Luma webhooks are
 ///   calendar-wide, so other events' guests are expected; the nightly reconcile catches a late link).
-/// - Eventbrite deliveries are parked until the order resolver exists; Meetup ones until a Meetup
-///   handler does. They are never dead-lettered nor lost.
+/// - Eventbrite deliveries are applied once the order resolver has read their order
+///   (``EventbriteOrderDelivery``); until then they are parked, never dead-lettered nor lost.
+/// - Meetup ones are parked until a Meetup handler exists.
 public struct OrderDeliveryHandler: DeliveryHandler {
     public let desk: EventDesk
+    /// Eventbrite's order look-ups; nil parks Eventbrite deliveries (Eventbrite not enabled).
+    public let eventbrite: EventbriteOrderDelivery?
     private let logger: Logger
 
-    public init(desk: EventDesk, logger: Logger? = nil) {
+    public init(desk: EventDesk, eventbrite: EventbriteOrderDelivery? = nil, logger: Logger? = nil) {
         self.desk = desk
+        self.eventbrite = eventbrite
         self.logger = logger ?? Logger(label: "traffic-police.workers")
     }
 
@@ -24,7 +28,8 @@ public struct OrderDeliveryHandler: DeliveryHandler {
         case .luma:
             return try await handleLuma(delivery)
         case .eventbrite:
-            return .parked("Eventbrite \(delivery.kind) awaits the order resolver")
+            guard let eventbrite else { return .parked("Eventbrite \(delivery.kind): Eventbrite is not enabled") }
+            return try await eventbrite.handle(delivery, desk: desk, logger: logger)
         case .meetup:
             return .parked("Meetup \(delivery.kind) awaits a Meetup handler")
         }
