@@ -15,6 +15,11 @@ import TrafficPoliceCore
 /// (Eventbrite's reads lag its writes), are read one by one (``OrderResolutionPlan``). What it read
 /// goes into ``EventbriteOrderCache``; the deliveries it answers go back to the workers.
 ///
+/// Every order a batched read returns is also queued as if its `order.placed` ping had arrived
+/// (same dedupe key as the ping, so whichever comes second is a duplicate): an order whose webhook
+/// Eventbrite dropped still reaches the ledger. With nothing parked, each linked event is still read
+/// every `idleReadInterval`, so the last orders of a drop are not left to the nightly reconcile.
+///
 /// One instance resolves at a time (a Redis lock renewed every round); calls go through the
 /// throttler in the order look-up lane.
 public struct EventbriteOrderResolver: Service {
@@ -23,6 +28,8 @@ public struct EventbriteOrderResolver: Service {
         public var interval: Duration = .milliseconds(250)
         /// Batched reads of one event at most this often. Default 1 s.
         public var minReadInterval: Duration = .seconds(1)
+        /// With no delivery waiting, the events are still read this often. Default 60 s.
+        public var idleReadInterval: Duration = .seconds(60)
         /// How far back the first read of an event looks. Default 24 h.
         public var lookback: Duration = .seconds(86_400)
         /// Parked deliveries looked at per round, oldest first. Default 5,000.
@@ -90,7 +97,13 @@ public struct EventbriteOrderResolver: Service {
                 .map { (id: id, reference: $0, received: delivery.receivedAtMilliseconds) } : nil
         }
         Gauge(label: "traffic_police_eventbrite_orders_awaiting_resolution").record(parked.count)
-        guard !parked.isEmpty else { return }
+        guard !parked.isEmpty else {
+            if state.lastRead.map({ ContinuousClock.now - $0 >= configuration.idleReadInterval }) ?? true {
+                state.lastRead = ContinuousClock.now
+                try await delivery.cache.store(try await batchRead())
+            }
+            return
+        }
         var known = try await delivery.cache.orders(parked.map(\.reference.orderID))
         let answered = { (job: (id: String, reference: EventbriteOrderDelivery.Reference, received: Int64)) in
             known[job.reference.orderID]?.answers(action: job.reference.action, receivedMilliseconds: job.received)
@@ -143,12 +156,27 @@ public struct EventbriteOrderResolver: Service {
                 read[order.id] = ResolvedEventbriteOrder(
                     eventID: order.eventID ?? eventID, quantity: quantity, readAtMilliseconds: readAt)
             }
+            try await enqueueAsPings(orders.map(\.id).filter { read[$0] != nil })
             cursor.advance(past: orders.map(\.id))
             try await delivery.cache.saveCursor(cursor, event: eventID)
             logger.debug(
                 "read Eventbrite orders", metadata: ["PLATFORM": "eventbrite", "EVENT": "\(eventID)", "ORDERS": "\(orders.count)"])
         }
         return read
+    }
+
+    /// Queues each order as its `order.placed` ping would have been (the queue drops the repeats).
+    private func enqueueAsPings(_ orderIDs: [String]) async throws {
+        let base = client.transport.endpoint.baseURL
+        let received = Self.nowMilliseconds()
+        for orderID in orderIDs {
+            let apiURL = "\(base)/orders/\(orderID)/"
+            let body = #"{"api_url":"\#(apiURL)","config":{"action":"order.placed","source":"traffic-police-resolver"}}"#
+            _ = try await queue.enqueue(
+                WebhookDelivery(
+                    platform: .eventbrite, dedupeKey: "order.placed " + apiURL, kind: "order.placed", body: body,
+                    receivedAtMilliseconds: received))
+        }
     }
 
     /// Reads one order; nil while Eventbrite does not show it yet.
