@@ -128,7 +128,7 @@ public struct QueueWorkers: Service {
             case .parked(let why):
                 try await queue.park(job, reason: why)
                 QueueMetrics.processed("parked")
-                logger.info("parked a delivery: \(why)", metadata: metadata)
+                logger.debug("parked a delivery: \(why)", metadata: metadata)
             case .rejected(let why):
                 try await queue.reject(job, reason: why)
                 QueueMetrics.processed("dead_lettered")
