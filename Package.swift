@@ -182,6 +182,14 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "PlatformIntegrationTests",
+            dependencies: [
+                "PlatformClients", "PlatformSimulator", "CurlBridge", "TrafficPoliceCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PlatformSimulatorTests",
             dependencies: [
                 "PlatformSimulator",

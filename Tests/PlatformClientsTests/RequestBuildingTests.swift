@@ -65,6 +65,17 @@ struct RequestBuildingTests {
         #expect(orders.cost == 1 && attendees.cost == 1)
     }
 
+    @Test func eventbriteIncrementalOrderReadsSendLastItemSeenAndExpand() {
+        let since = Date(timeIntervalSince1970: 1_526_090_400)
+        let orders = EventbriteCalls.eventOrders(
+            eventID: "7", changedSince: since, continuation: "ZWI6Mg==", lastItemSeen: "1000000004",
+            expandAttendees: true
+        ).request
+        #expect(orders.target == "/events/7/orders/?changed_since=2018-05-12T02%3A00%3A00Z&continuation=ZWI6Mg%3D%3D"
+                + "&last_item_seen=1000000004&expand=attendees")
+        #expect(EventbriteCalls.eventOrders(eventID: "7").request.target == "/events/7/orders/")
+    }
+
     @Test func eventbriteCapacityWrites() throws {
         let ticketClass = EventbriteCalls.updateTicketClassCapacity(eventID: "7", ticketClassID: "99", capacity: 120)
             .request
@@ -136,7 +147,7 @@ struct RequestBuildingTests {
         #expect(MeetupDocuments.rsvps
                 == "query($id: ID!, $after: String, $first: Int!) { event(id: $id) { id status maxTickets waitlistMode "
                 + "rsvpSettings { rsvpOpenTime rsvpCloseTime rsvpsClosed } rsvps(first: $first, after: $after, "
-                + "filter: {rsvpStatus: [YES, WAITLIST, NO]}) { totalCount yesCount waitlistCount noCount pageInfo "
+                + "filter: {rsvpStatus: [YES, WAITLIST, NO]}, sort: {sortField: DATETIME, sortOrder: DESC}) { totalCount yesCount waitlistCount noCount pageInfo "
                 + "{ hasNextPage endCursor } edges { cursor node { id status guestsCount updated isHost payStatus "
                 + "member { id name } } } } } }")
     }

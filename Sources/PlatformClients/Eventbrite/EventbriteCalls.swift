@@ -28,11 +28,19 @@ public enum EventbriteCalls {
                      classifier: classifier)
     }
 
-    /// `GET /events/{id}/orders/` with optional `status`, `changed_since` and `continuation`.
+    /// `GET /events/{id}/orders/` with optional `status`, `changed_since`, `last_item_seen` and
+    /// `continuation`; orders come sorted by id ascending.
+    /// - Parameters:
+    ///   - lastItemSeen: with `changedSince`, only orders whose id is numerically larger (the highest
+    ///     order id the previous read saw); Eventbrite ignores it without `changed_since`.
+    ///   - expandAttendees: `expand=attendees`, so each order carries its attendees (and `quantity`).
     public static func eventOrders(
-        eventID: String, status: OrderStatus? = nil, changedSince: Date? = nil, continuation: String? = nil
+        eventID: String, status: OrderStatus? = nil, changedSince: Date? = nil, continuation: String? = nil,
+        lastItemSeen: String? = nil, expandAttendees: Bool = false
     ) -> PlatformCall<EventbritePage<EventbriteOrder>> {
-        let request = listRequest(eventID, "orders", status?.rawValue, changedSince, continuation)
+        var request = listRequest(eventID, "orders", status?.rawValue, changedSince, continuation)
+        if let lastItemSeen { request.query.append(QueryItem("last_item_seen", lastItemSeen)) }
+        if expandAttendees { request.query.append(QueryItem("expand", "attendees")) }
         return .rest(request, classifier: classifier, body: EventbriteOrdersBody.self) {
             EventbritePage(items: $0.orders, pagination: $0.pagination)
         }

@@ -15,14 +15,16 @@ public struct EventbriteClient: PlatformAPIClient {
         try await perform(EventbriteCalls.order(id: id, expandAttendees: expandAttendees))
     }
 
-    /// One page of an event's orders.
+    /// One page of an event's orders, by id ascending. With `changedSince`, `lastItemSeen` (an order id)
+    /// keeps only later orders; `expandAttendees` includes each order's attendees.
     public func eventOrders(
         eventID: String, status: EventbriteCalls.OrderStatus? = nil, changedSince: Date? = nil,
-        continuation: String? = nil
+        continuation: String? = nil, lastItemSeen: String? = nil, expandAttendees: Bool = false
     ) async throws -> EventbritePage<EventbriteOrder> {
         try await perform(
             EventbriteCalls.eventOrders(
-                eventID: eventID, status: status, changedSince: changedSince, continuation: continuation))
+                eventID: eventID, status: status, changedSince: changedSince, continuation: continuation,
+                lastItemSeen: lastItemSeen, expandAttendees: expandAttendees))
     }
 
     /// One page of an event's attendees.
@@ -35,13 +37,16 @@ public struct EventbriteClient: PlatformAPIClient {
                 eventID: eventID, status: status, changedSince: changedSince, continuation: continuation))
     }
 
-    /// Every order of the event, following `continuation` for at most `maxPages` pages.
+    /// Every order of the event (after `lastItemSeen` when `changedSince` is given), following
+    /// `continuation` for at most `maxPages` pages.
     public func allEventOrders(
-        eventID: String, status: EventbriteCalls.OrderStatus? = nil, changedSince: Date? = nil, maxPages: Int = 200
+        eventID: String, status: EventbriteCalls.OrderStatus? = nil, changedSince: Date? = nil, maxPages: Int = 200,
+        lastItemSeen: String? = nil, expandAttendees: Bool = false
     ) async throws -> [EventbriteOrder] {
         try await PageCollector.collect(maxPages: maxPages, cursorField: "pagination.continuation") { cursor in
             let page = try await eventOrders(
-                eventID: eventID, status: status, changedSince: changedSince, continuation: cursor)
+                eventID: eventID, status: status, changedSince: changedSince, continuation: cursor,
+                lastItemSeen: lastItemSeen, expandAttendees: expandAttendees)
             return (page.items, try Self.next(page.pagination))
         }
     }

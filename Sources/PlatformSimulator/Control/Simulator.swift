@@ -135,6 +135,15 @@ public final class Simulator: Sendable {
             case .success(let sale): return .json(200, ["sale": sale])
             case .failure(let error): return Self.failure(error.status, error.message)
             }
+        case ("POST", "/control/meetup/guests"):
+            guard let body = request.json, let rsvpID = body["rsvp_id"]?.stringValue,
+                let guests = body["guests_count"]?.intValue
+            else { return Self.failure(400, "expected {\"rsvp_id\",\"guests_count\"}") }
+            let now = clock()
+            switch state.withLockedValue({ $0.changeMeetupGuests(rsvpID: rsvpID, guestsCount: guests, now: now) }) {
+            case .success(let json): return .json(200, json)
+            case .failure(let error): return Self.failure(error.status, error.message)
+            }
         case ("POST", "/control/demand/start"):
             guard let body = request.json else { return Self.failure(400, "expected a JSON body") }
             do {

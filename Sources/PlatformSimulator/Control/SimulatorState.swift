@@ -270,6 +270,16 @@ public struct SimulatorState: Sendable {
         return (.success(sale.json(in: self)), deliveries)
     }
 
+    /// `POST /control/meetup/guests`: the member of RSVP `rsvpID` changes its guests to `guestsCount`
+    /// (Meetup has no push: the change shows as a new `updated` on the RSVP).
+    public mutating func changeMeetupGuests(rsvpID: String, guestsCount: Int, now: Double) -> Result<JSON, LumaError> {
+        guard meetup.rsvps[rsvpID] != nil else { return .failure(LumaError(404, "unknown RSVP \(rsvpID)")) }
+        guard let promoted = meetup.setGuests(rsvpID, guestsCount: guestsCount, now: now) else {
+            return .failure(LumaError(409, "RSVP \(rsvpID) cannot take \(guestsCount) guests (cancelled, negative or full)"))
+        }
+        return .success(["rsvp_id": .string(rsvpID), "guests_count": .int(guestsCount), "promoted": .array(promoted.map(JSON.string))])
+    }
+
     // MARK: Webhooks
 
     private mutating func plan(

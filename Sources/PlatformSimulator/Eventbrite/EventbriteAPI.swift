@@ -60,16 +60,20 @@ struct EventbriteAPI {
     }
 
     private func order(_ id: String, request: SimRequest, store: EventbriteStore, now: Double) -> SimResponse {
-        guard let order = store.visibleOrder(id, now: now), let event = store.events[order.eventID] else {
+        guard let order = store.visibleOrder(id, now: now), store.events[order.eventID] != nil else {
             return Self.notFound("order")
         }
-        let expand = Set((request.query["expand"] ?? "").split(separator: ",").map(String.init))
-        let attendees =
-            expand.contains("attendees")
-            ? order.attendeeIDs.compactMap { store.attendees[$0] }.map {
-                EventbriteRendering.attendee($0, event: event, base: base)
-            } : nil
-        return .json(200, EventbriteRendering.order(order, base: base, attendees: attendees))
+        return .json(200, EventbriteRendering.order(order, base: base, attendees: expandedAttendees(order, request, store)))
+    }
+
+    /// The order's attendees when the request asks for `expand=attendees` (among other expansions), else nil.
+    private func expandedAttendees(_ order: EventbriteStore.Order, _ request: SimRequest, _ store: EventbriteStore) -> [JSON]? {
+        guard (request.query["expand"] ?? "").split(separator: ",").contains("attendees"),
+            let event = store.events[order.eventID]
+        else { return nil }
+        return order.attendeeIDs.compactMap { store.attendees[$0] }.map {
+            EventbriteRendering.attendee($0, event: event, base: base)
+        }
     }
 
     /// Reads `changed_since` and `continuation`; the error response when either is malformed.
@@ -102,19 +106,21 @@ struct EventbriteAPI {
         guard ["active", "inactive", "both", "all_not_deleted"].contains(status) else {
             return EventbriteRendering.error(400, "ARGUMENTS_ERROR", "status: unknown value \(status).")
         }
+        var lastItemSeen: Int?
+        if let text = request.query["last_item_seen"], !text.isEmpty {
+            guard let number = Int(text), number >= 0 else {
+                return EventbriteRendering.error(400, "ARGUMENTS_ERROR", "last_item_seen: enter an order id.")
+            }
+            lastItemSeen = number
+        }
         switch paging(request) {
         case .failure(let error): return error.response
         case .success(let paging):
-            let all = store.orders(of: eventID, status: status, changedSince: paging.changedSince, now: now)
+            let all = store.orders(
+                of: eventID, status: status, changedSince: paging.changedSince, lastItemSeen: lastItemSeen, now: now)
             let page = Page(all, offset: paging.offset, size: pageSize)
-            let expand = (request.query["expand"] ?? "").split(separator: ",").contains("attendees")
             let rendered = page.items.map { order in
-                EventbriteRendering.order(
-                    order, base: base,
-                    attendees: expand
-                        ? order.attendeeIDs.compactMap { store.attendees[$0] }.compactMap { attendee in
-                            store.events[eventID].map { EventbriteRendering.attendee(attendee, event: $0, base: base) }
-                        } : nil)
+                EventbriteRendering.order(order, base: base, attendees: expandedAttendees(order, request, store))
             }
             return .json(
                 200,

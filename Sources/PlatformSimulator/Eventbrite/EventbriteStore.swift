@@ -189,16 +189,22 @@ public struct EventbriteStore: Sendable {
         }
     }
 
-    /// Order filter of `GET /events/{id}/orders/` (`active`, `inactive`, `both`, `all_not_deleted`).
-    public func orders(of eventID: String, status: String, changedSince: Double?, now: Double) -> [Order] {
-        (events[eventID]?.orderIDs ?? []).compactMap { visibleOrder($0, now: now) }.filter { order in
+    /// Order filter of `GET /events/{id}/orders/` (`active`, `inactive`, `both`, `all_not_deleted`), sorted
+    /// by id ascending (ids are increasing decimal numbers in placement order). `lastItemSeen` keeps only
+    /// orders whose id is numerically larger, and applies only together with `changedSince` (platforms.md 1.3).
+    public func orders(
+        of eventID: String, status: String, changedSince: Double?, lastItemSeen: Int? = nil, now: Double
+    ) -> [Order] {
+        let after = changedSince == nil ? nil : lastItemSeen
+        return (events[eventID]?.orderIDs ?? []).compactMap { visibleOrder($0, now: now) }.filter { order in
             if let changedSince, order.changed < changedSince { return false }
+            if let after, (Int(order.id) ?? 0) <= after { return false }
             let active = order.attendeeIDs.contains { attendees[$0]?.attending ?? false }
             switch status {
             case "active": return active
             case "inactive": return !active
             default: return true
             }
-        }
+        }.sorted { (Int($0.id) ?? 0) < (Int($1.id) ?? 0) }
     }
 }

@@ -170,17 +170,17 @@ struct MeetupExecutor {
         var offset = 0
         if let after = resolve(field.arguments["after"] ?? .null).stringValue {
             guard let decoded = OffsetCursor.meetupOffset(after) else {
-                result.errors.append(
-                    [
-                        "message": .string("Invalid cursor \"\(after)\"."),
-                        "locations": [["line": .int(field.line), "column": .int(field.column)]], "path": .array(path),
-                        "extensions": ["code": "BAD_USER_INPUT"],
-                    ])
-                return .null
+                return badUserInput("Invalid cursor \"\(after)\".", at: field, path: path)
             }
             offset = decoded + 1
         }
-        let all = store.rsvps(of: event.id, statuses: statuses)
+        let sort = resolve(field.arguments["sort"] ?? .null)
+        let sortField = sort["sortField"]?.stringValue ?? "RSVP_ID"
+        let sortOrder = sort["sortOrder"]?.stringValue ?? "ASC"
+        guard let order = MeetupStore.Sort(sortField: sortField), sortOrder == "ASC" || sortOrder == "DESC" else {
+            return badUserInput("Unsupported sort {sortField: \(sortField), sortOrder: \(sortOrder)}.", at: field, path: path)
+        }
+        let all = store.rsvps(of: event.id, statuses: statuses, sort: order, descending: sortOrder == "DESC")
         let page = Page(all, offset: offset, size: max(first, 1))
         let items = first == 0 ? [] : page.items
         var out: [String: JSON] = [:]
@@ -224,6 +224,17 @@ struct MeetupExecutor {
         return .object(out)
     }
 
+    /// Records a `BAD_USER_INPUT` error at `field` and answers null for it.
+    private mutating func badUserInput(_ message: String, at field: GraphQLDocument.Field, path: [JSON]) -> JSON {
+        result.errors.append(
+            [
+                "message": .string(message),
+                "locations": [["line": .int(field.line), "column": .int(field.column)]], "path": .array(path),
+                "extensions": ["code": "BAD_USER_INPUT"],
+            ])
+        return .null
+    }
+
     private mutating func node(
         store: MeetupStore, _ rsvp: MeetupStore.Rsvp, _ fields: [GraphQLDocument.Field], path: [JSON]
     ) -> JSON {
@@ -235,7 +246,7 @@ struct MeetupExecutor {
             case "id": out[key] = .string(rsvp.id)
             case "status": out[key] = .string(rsvp.status)
             case "guestsCount": out[key] = .int(rsvp.guestsCount)
-            case "updated": out[key] = .string(Timestamps.milliseconds(rsvp.updated))
+            case "updated": out[key] = .string(Timestamps.milliseconds(epochMilliseconds: rsvp.updatedMs))
             case "isHost", "isFirstEvent": out[key] = false
             case "payStatus": out[key] = "NONE"
             case "member":

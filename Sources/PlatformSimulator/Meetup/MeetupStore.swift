@@ -19,7 +19,12 @@ public struct MeetupStore: Sendable {
         /// `YES`, `WAITLIST` or `NO`.
         public var status: String
         public var guestsCount: Int
-        public var updated: Double
+        /// When the RSVP last changed, in whole milliseconds since the epoch: strictly increasing across
+        /// the store's changes (new RSVP, status, guests, waitlist promotion), so `DATETIME` sorts are total.
+        public var updatedMs: Int64
+
+        /// `updatedMs` in seconds.
+        public var updated: Double { Double(updatedMs) / 1000 }
 
         /// Tickets it holds: 1 + guests while YES.
         public var held: Int { status == "YES" ? 1 + guestsCount : 0 }
@@ -29,6 +34,7 @@ public struct MeetupStore: Sendable {
     public private(set) var rsvps: [String: Rsvp] = [:]
     private var nextRsvp = 4_000_000_001
     private var nextMember = 5_000_001
+    private var lastUpdatedMs: Int64 = 0
 
     public init() {}
 
@@ -56,7 +62,7 @@ public struct MeetupStore: Sendable {
         guard !event.rsvpsClosed else { return .failure(.closed) }
         let rsvp = Rsvp(
             id: String(nextRsvp), eventID: eventID, memberID: String(nextMember), buyer: buyer,
-            status: fits(eventID, quantity) ? "YES" : "WAITLIST", guestsCount: quantity - 1, updated: now)
+            status: fits(eventID, quantity) ? "YES" : "WAITLIST", guestsCount: quantity - 1, updatedMs: stamp(now))
         nextRsvp += 1
         nextMember += 1
         rsvps[rsvp.id] = rsvp
@@ -68,8 +74,35 @@ public struct MeetupStore: Sendable {
     public mutating func cancel(_ rsvpID: String, now: Double) -> [String]? {
         guard let rsvp = rsvps[rsvpID], rsvp.status != "NO" else { return nil }
         rsvps[rsvpID]?.status = "NO"
-        rsvps[rsvpID]?.updated = now
+        touch(rsvpID, now: now)
         return promoteWaitlist(rsvp.eventID, now: now)
+    }
+
+    /// The member changes the number of guests: refused (false) when a YES RSVP would no longer fit;
+    /// fewer guests may let waitlisted RSVPs in. Returns the promoted ids, nil when refused or unknown.
+    public mutating func setGuests(_ rsvpID: String, guestsCount: Int, now: Double) -> [String]? {
+        guard let rsvp = rsvps[rsvpID], guestsCount >= 0, rsvp.status != "NO" else { return nil }
+        if rsvp.status == "YES", guestsCount > rsvp.guestsCount,
+            !fits(rsvp.eventID, guestsCount - rsvp.guestsCount)
+        {
+            return nil
+        }
+        rsvps[rsvpID]?.guestsCount = guestsCount
+        touch(rsvpID, now: now)
+        return promoteWaitlist(rsvp.eventID, now: now)
+    }
+
+    /// Bumps the RSVP's `updated` for a change at `now`.
+    private mutating func touch(_ rsvpID: String, now: Double) {
+        let updated = stamp(now)
+        rsvps[rsvpID]?.updatedMs = updated
+    }
+
+    /// The `updated` of a change at `now`: `now` in whole milliseconds, or 1 ms after the previous
+    /// change when that is later (several changes within one millisecond stay ordered).
+    private mutating func stamp(_ now: Double) -> Int64 {
+        lastUpdatedMs = max(Int64((now * 1000).rounded(.down)), lastUpdatedMs + 1)
+        return lastUpdatedMs
     }
 
     /// `editEvent` `rsvpSettings.rsvpLimit`: returns the old limit and the promoted RSVPs.
@@ -92,15 +125,43 @@ public struct MeetupStore: Sendable {
         for id in events[eventID]?.rsvpIDs ?? [] {
             guard let rsvp = rsvps[id], rsvp.status == "WAITLIST", fits(eventID, 1 + rsvp.guestsCount) else { continue }
             rsvps[id]?.status = "YES"
-            rsvps[id]?.updated = now
+            touch(id, now: now)
             promoted.append(id)
         }
         return promoted
     }
 
-    /// RSVPs of an event in RSVP_ID order whose status is in `statuses`.
-    public func rsvps(of eventID: String, statuses: Set<String>) -> [Rsvp] {
-        (events[eventID]?.rsvpIDs ?? []).compactMap { rsvps[$0] }.filter { statuses.contains($0.status) }
+    /// The orders `Event.rsvps(sort:)` can list in (`RsvpSort`, platforms.md 3.3).
+    public enum Sort: Sendable, Equatable {
+        /// `RSVP_ID` (the default): by id.
+        case rsvpID
+        /// `DATETIME`: by `updated`, ties by id.
+        case updated
+
+        /// The `sortField` values the simulator honours; nil for others.
+        public init?(sortField: String) {
+            switch sortField {
+            case "RSVP_ID": self = .rsvpID
+            case "DATETIME": self = .updated
+            default: return nil
+            }
+        }
+    }
+
+    /// RSVPs of an event whose status is in `statuses`, by `sort` (ascending, or descending when `descending`).
+    public func rsvps(
+        of eventID: String, statuses: Set<String>, sort: Sort = .rsvpID, descending: Bool = false
+    ) -> [Rsvp] {
+        let list = (events[eventID]?.rsvpIDs ?? []).compactMap { rsvps[$0] }.filter { statuses.contains($0.status) }
+        let ascending = list.sorted { a, b in
+            let idA = Int(a.id) ?? 0
+            let idB = Int(b.id) ?? 0
+            switch sort {
+            case .rsvpID: return idA < idB
+            case .updated: return a.updatedMs != b.updatedMs ? a.updatedMs < b.updatedMs : idA < idB
+            }
+        }
+        return descending ? ascending.reversed() : ascending
     }
 
     /// Count of an event's RSVPs with `status`.

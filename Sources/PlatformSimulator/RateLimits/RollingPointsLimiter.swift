@@ -56,6 +56,8 @@ public struct RollingPointsLimiter: Sendable {
 }
 
 /// Meetup's cost model (DESIGN.md section 4): 1 point per request, 1 per node returned, 5 per mutation.
+/// A node is one RSVP returned as `edges { node }`; the `event` object (of a query or a mutation payload)
+/// is not one. The client's `MeetupCost` computes the same, so its `cost` equals the points charged here.
 public struct MeetupCostModel: Sendable, Equatable {
     public var perRequest = 1
     public var perNode = 1

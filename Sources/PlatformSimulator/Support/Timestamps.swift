@@ -6,8 +6,16 @@ public enum Timestamps {
     /// `2022-10-19T03:27:13.673Z` (Luma, Meetup `resetAt`/`updated`).
     public static func milliseconds(_ time: Double) -> String { format(time, milliseconds: true) }
 
+    /// `2022-10-19T03:27:13.673Z` from whole milliseconds since the epoch (exact, no float rounding).
+    public static func milliseconds(epochMilliseconds: Int64) -> String {
+        format(totalMillis: epochMilliseconds, milliseconds: true)
+    }
+
     private static func format(_ time: Double, milliseconds: Bool) -> String {
-        let totalMillis = Int64((time * 1000).rounded(.down))
+        format(totalMillis: Int64((time * 1000).rounded(.down)), milliseconds: milliseconds)
+    }
+
+    private static func format(totalMillis: Int64, milliseconds: Bool) -> String {
         let seconds = floorDiv(totalMillis, 1000)
         let millis = Int(totalMillis - seconds * 1000)
         let days = floorDiv(seconds, 86_400)
