@@ -1,3 +1,4 @@
+import Foundation
 /// Eventbrite's state for the simulated events: ticket classes, capacity tiers, orders and attendees,
 /// and the capacity rule it enforces. Pure: time comes in as `now`, reads honour the read lag.
 public struct EventbriteStore: Sendable {
@@ -49,7 +50,10 @@ public struct EventbriteStore: Sendable {
     public private(set) var events: [String: Event] = [:]
     public private(set) var orders: [String: Order] = [:]
     public private(set) var attendees: [String: Attendee] = [:]
-    private var nextOrder = 1_000_000_001
+    /// Order ids grow from the wall-clock millisecond the store was made (× 10,000), so two
+    /// simulators — a test's and the next test's, sharing one Redis — never hand out the same order
+    /// id, as Eventbrite never does.
+    private var nextOrder = Int(Date().timeIntervalSince1970 * 1000) * 10_000 + 1
     private var nextAttendee = 2_000_000_001
     private var nextTicketClass = 3_000_000_001
 

@@ -138,30 +138,44 @@ public struct EventbriteOrderResolver: Service {
         }
     }
 
-    /// Reads every linked Eventbrite event's orders placed since its cursor.
+    /// Reads every linked Eventbrite event's orders placed since its cursor. One event that cannot
+    /// be read (unknown to Eventbrite, say) does not keep the others from being read.
     private func batchRead() async throws -> [String: ResolvedEventbriteOrder] {
         var read: [String: ResolvedEventbriteOrder] = [:]
         for eventID in try await linkedEvents() {
-            var cursor = try await delivery.cache.cursor(event: eventID)
-                ?? EventbriteOrderCursor(
-                    changedSinceMilliseconds: Self.nowMilliseconds() - Self.milliseconds(configuration.lookback))
-            let orders = try await client.allEventOrders(
-                eventID: eventID,
-                changedSince: Date(timeIntervalSince1970: Double(cursor.changedSinceMilliseconds) / 1000),
-                lastItemSeen: cursor.lastItemSeen, expandAttendees: true, maxPages: configuration.maxPages)
-            let readAt = Self.nowMilliseconds()
-            for order in orders {
-                // Without its attendees an order's quantity is unknown: never guess it.
-                guard let quantity = order.quantity else { continue }
-                read[order.id] = ResolvedEventbriteOrder(
-                    eventID: order.eventID ?? eventID, quantity: quantity, readAtMilliseconds: readAt)
+            do {
+                read.merge(try await batchRead(eventID)) { $1 }
+            } catch let error as PlatformCallError {
+                logger.warning(
+                    "cannot read an Eventbrite event's orders",
+                    metadata: ["PLATFORM": "eventbrite", "PLATFORM_EVENT": "\(eventID)", "ERROR": "\(error)"])
             }
-            try await enqueueAsPings(orders.map(\.id).filter { read[$0] != nil })
-            cursor.advance(past: orders.map(\.id))
-            try await delivery.cache.saveCursor(cursor, event: eventID)
-            logger.debug(
-                "read Eventbrite orders", metadata: ["PLATFORM": "eventbrite", "EVENT": "\(eventID)", "ORDERS": "\(orders.count)"])
         }
+        return read
+    }
+
+    private func batchRead(_ eventID: String) async throws -> [String: ResolvedEventbriteOrder] {
+        var read: [String: ResolvedEventbriteOrder] = [:]
+        var cursor = try await delivery.cache.cursor(event: eventID)
+            ?? EventbriteOrderCursor(
+                changedSinceMilliseconds: Self.nowMilliseconds() - Self.milliseconds(configuration.lookback))
+        let orders = try await client.allEventOrders(
+            eventID: eventID,
+            changedSince: Date(timeIntervalSince1970: Double(cursor.changedSinceMilliseconds) / 1000),
+            maxPages: configuration.maxPages, lastItemSeen: cursor.lastItemSeen, expandAttendees: true)
+        let readAt = Self.nowMilliseconds()
+        for order in orders {
+            // Without its attendees an order's quantity is unknown: never guess it.
+            guard let quantity = order.quantity else { continue }
+            read[order.id] = ResolvedEventbriteOrder(
+                eventID: order.eventID ?? eventID, quantity: quantity, readAtMilliseconds: readAt)
+        }
+        try await delivery.cache.store(read)
+        try await enqueueAsPings(orders.map(\.id).filter { read[$0] != nil })
+        cursor.advance(past: orders.map(\.id))
+        try await delivery.cache.saveCursor(cursor, event: eventID)
+        logger.debug(
+            "read Eventbrite orders", metadata: ["PLATFORM": "eventbrite", "PLATFORM_EVENT": "\(eventID)", "ORDERS": "\(orders.count)"])
         return read
     }
 
