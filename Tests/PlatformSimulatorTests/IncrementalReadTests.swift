@@ -39,9 +39,9 @@ import Testing
     @Test func meetupUpdatedIsStrictlyIncreasingWithinOneMillisecond() throws {
         var store = MeetupStore()
         store.createEvent(id: "m", capacity: 2, now: 0)
-        let a = try store.rsvp(eventID: "m", quantity: 1, buyer: .numbered(1), now: 100)
-        let b = try store.rsvp(eventID: "m", quantity: 1, buyer: .numbered(2), now: 100)
-        let c = try store.rsvp(eventID: "m", quantity: 1, buyer: .numbered(3), now: 100)
+        let a = try store.rsvp(eventID: "m", quantity: 1, buyer: .numbered(1), now: 100).get()
+        let b = try store.rsvp(eventID: "m", quantity: 1, buyer: .numbered(2), now: 100).get()
+        let c = try store.rsvp(eventID: "m", quantity: 1, buyer: .numbered(3), now: 100).get()
         #expect(a.updatedMs == 100_000 && b.updatedMs == 100_001 && c.status == "WAITLIST" && c.updatedMs == 100_002)
         #expect(store.cancel(a.id, now: 100) == [c.id])
         #expect(store.rsvps[a.id]?.updatedMs == 100_003 && store.rsvps[c.id]?.updatedMs == 100_004)

@@ -74,9 +74,9 @@ public struct MeetupRsvpPage: Sendable, Hashable {
 public struct MeetupEventSummary: Sendable, Hashable, Decodable {
     public var id: String
     public var status: String?
-    /// The RSVP limit in force (null: none).
+    /// The RSVP limit in force; 0 or null means no limit (`rsvpLimit` 0 removes it, platforms.md 3.4).
     public var maxTickets: Int?
-    /// `AUTO`, `MANUAL` or `OFF`.
+    /// `AUTO` or `OFF` (platforms.md 3.4).
     public var waitlistMode: String?
     public var rsvpSettings: RsvpSettings?
 
