@@ -61,8 +61,23 @@ struct EventbriteIntegrationTests {
             let attending = try await client.allAttendees(eventID: "e1", status: .attending)
             let notAttending = try await client.allAttendees(eventID: "e1", status: .notAttending)
             #expect(attending.count == 6 && notAttending.count == 2 && notAttending.allSatisfy { !$0.holdsTicket })
+            #expect(try await client.allAttendees(eventID: "e1", status: .unpaid).isEmpty)
             let firstPage = try await client.attendees(eventID: "e1")
             #expect(firstPage.items.count == 2 && firstPage.pagination.hasMoreItems)
+        }
+    }
+
+    @Test func everyStatusTheClientCanSendIsAccepted() async throws {
+        try await SimulatorHarness.with { sim in
+            try await sim.createEvent("eventbrite", id: "e1", capacity: nil)
+            _ = try await sim.sold("eventbrite", "e1", quantity: 2)
+            let client = sim.eventbrite()
+            for status in EventbriteCalls.OrderStatus.allCases {
+                _ = try await client.eventOrders(eventID: "e1", status: status)
+            }
+            for status in EventbriteCalls.AttendeeStatus.allCases {
+                _ = try await client.attendees(eventID: "e1", status: status)
+            }
         }
     }
 

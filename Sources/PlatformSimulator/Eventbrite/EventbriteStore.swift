@@ -173,7 +173,8 @@ public struct EventbriteStore: Sendable {
 
     /// Attendee filter of `GET /events/{id}/attendees/`.
     public enum AttendeeStatus: String, Sendable {
-        case attending, notAttending = "not_attending", all
+        /// `unpaid`: attendees of orders awaiting payment; the simulator's orders are all placed, so none.
+        case attending, notAttending = "not_attending", unpaid, all
     }
 
     /// Visible attendees of an event in creation order, filtered by status and `changed >= changedSince`.
@@ -186,6 +187,7 @@ public struct EventbriteStore: Sendable {
             switch status {
             case .attending: return attendee.attending
             case .notAttending: return !attendee.attending
+            case .unpaid: return false
             case .all: return true
             }
         }
