@@ -183,10 +183,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformIntegrationTests",
-            dependencies: [
-                "PlatformClients", "PlatformSimulator", "CurlBridge", "TrafficPoliceCore",
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
+            dependencies: ["PlatformClients", "PlatformSimulator", "CurlBridge", "TrafficPoliceCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

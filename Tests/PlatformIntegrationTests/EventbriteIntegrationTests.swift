@@ -61,8 +61,23 @@ struct EventbriteIntegrationTests {
             let attending = try await client.allAttendees(eventID: "e1", status: .attending)
             let notAttending = try await client.allAttendees(eventID: "e1", status: .notAttending)
             #expect(attending.count == 6 && notAttending.count == 2 && notAttending.allSatisfy { !$0.holdsTicket })
+            #expect(try await client.allAttendees(eventID: "e1", status: .unpaid).isEmpty)
             let firstPage = try await client.attendees(eventID: "e1")
             #expect(firstPage.items.count == 2 && firstPage.pagination.hasMoreItems)
+        }
+    }
+
+    @Test func everyStatusTheClientCanSendIsAccepted() async throws {
+        try await SimulatorHarness.with { sim in
+            try await sim.createEvent("eventbrite", id: "e1", capacity: nil)
+            _ = try await sim.sold("eventbrite", "e1", quantity: 2)
+            let client = sim.eventbrite()
+            for status in EventbriteCalls.OrderStatus.allCases {
+                _ = try await client.eventOrders(eventID: "e1", status: status)
+            }
+            for status in EventbriteCalls.AttendeeStatus.allCases {
+                _ = try await client.attendees(eventID: "e1", status: status)
+            }
         }
     }
 
@@ -84,6 +99,11 @@ struct EventbriteIntegrationTests {
             #expect(tier.capacityTotal == 10 && tier.capacitySold == 3 && tier.capacityIsCustom == true)
             let newTier = try await client.updateCapacityTier(eventID: "e1", capacityTotal: 8)
             #expect(newTier.capacityTotal == 8 && newTier.eventID == "e1")
+            // The ticket class cannot sell past the tier: availability is the smaller of the two (platforms.md 1.4).
+            let above = try await client.updateTicketClassCapacity(eventID: "e1", ticketClassID: "tc1", capacity: 20)
+            #expect(above.capacity == 20 && above.quantityTotal == 8)
+            #expect(try await sim.sell("eventbrite", "e1", quantity: 6).json["reason"] == "sold_out")
+            _ = try await sim.sold("eventbrite", "e1", quantity: 5)
 
             let tooSmall = await callError { try await client.updateCapacityTier(eventID: "e1", capacityTotal: 2) }
             #expect(tooSmall == .permanent(status: 400, code: "CAPACITY_TOTAL_TOO_SMALL", message: "Capacity total is too small for oversold quantities"))
@@ -96,7 +116,7 @@ struct EventbriteIntegrationTests {
             }
             #expect(badQuantities?.retryAdvice(now: Date()) == .doNotRetry)
             let changes = try await sim.control("GET", "/control/capacity-changes").json["capacity_changes"]?.arrayValue
-            #expect(changes?.compactMap { $0["new"]?.intValue } == [4, 8])
+            #expect(changes?.compactMap { $0["new"]?.intValue } == [4, 8, 20])
         }
     }
 

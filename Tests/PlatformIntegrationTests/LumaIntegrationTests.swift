@@ -69,6 +69,13 @@ struct LumaIntegrationTests {
             let approved = try await client.guest(eventID: "evt-2", id: guestIDs[4])
             #expect(approved.approvalStatus == .approved && approved.quantity == 1)
 
+            let filters: [LumaApprovalStatus] = [.approved, .session, .pendingApproval, .invited, .declined, .waitlist]
+            for status in filters { _ = try await client.guests(eventID: "evt-2", approvalStatus: status) }
+            for status in LumaCalls.GuestStatus.allCases {
+                try await client.updateGuestStatus(eventID: "evt-2", guestID: guestIDs[3], status: status)
+                #expect(try await client.guest(eventID: "evt-2", id: guestIDs[3]).approvalStatus.rawValue == status.rawValue)
+            }
+
             let unknown = await callError {
                 try await client.updateGuestStatus(eventID: "evt-2", guestID: "gst-none", status: .declined)
             }

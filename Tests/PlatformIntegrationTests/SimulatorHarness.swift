@@ -1,6 +1,5 @@
 import CurlBridge
 import Foundation
-import NIOPosix
 import PlatformClients
 import PlatformSimulator
 import Synchronization
@@ -11,29 +10,20 @@ import TrafficPoliceCore
 /// the three platform clients pointed at it through one `CurlClient`. The simulator's clock is the
 /// wall clock plus an offset the tests can move forward (`advance`), so lags and windows pass at once.
 final class SimulatorHarness: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let simulator: Simulator
-    let api: SimulatorHTTPServer
-    let control: SimulatorHTTPServer
+    let local: LocalSimulator
     let curl: CurlClient
     private let clock: AdjustableClock
 
     private init() async throws {
         let clock = AdjustableClock()
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        simulator = Simulator(seed: 7, group: group) { clock.now.timeIntervalSince1970 }
+        local = try await LocalSimulator(seed: 7) { clock.now.timeIntervalSince1970 }
         self.clock = clock
-        (api, control) = try await PlatformSimulatorService.start(
-            apiPort: 0, controlPort: 0, simulator: simulator, group: group)
         curl = CurlClient()
     }
 
     private func stop() async {
         await curl.shutdown()
-        await api.close()
-        await control.close()
-        simulator.shutdown()
-        try? await group.shutdownGracefully()
+        await local.stop()
     }
 
     /// Runs `body` with a fresh simulator and stops everything afterwards, whatever happens.
@@ -66,7 +56,7 @@ final class SimulatorHarness: Sendable {
             }
         return PlatformEndpoint(
             platform: platform, credential: PlatformCredential(credential ?? defaultCredential),
-            baseURL: api.baseURL + path, timeout: .seconds(10))
+            baseURL: local.api.baseURL + path, timeout: .seconds(10))
     }
 
     func eventbrite(credential: String? = nil) -> EventbriteClient {
@@ -87,7 +77,7 @@ final class SimulatorHarness: Sendable {
     @discardableResult
     func control(_ method: String, _ path: String, _ body: JSON? = nil) async throws -> (status: Int, json: JSON) {
         let request = HTTPRequest(
-            method: method, url: control.baseURL + path, headers: [(name: "Content-Type", value: "application/json")],
+            method: method, url: local.control.baseURL + path, headers: [(name: "Content-Type", value: "application/json")],
             body: body?.serialized())
         let response = try await curl.execute(request)
         return (response.status, JSON.parse(response.body) ?? .null)

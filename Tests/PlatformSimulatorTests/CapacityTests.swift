@@ -11,10 +11,15 @@ import Testing
         _ = try store.placeOrder(eventID: "e", quantity: 2, buyer: buyer, now: 1, lag: 0).get()
         let refused = store.placeOrder(eventID: "e", quantity: 2, buyer: buyer, now: 2, lag: 0)
         #expect(refused.failure == .soldOut)
-        // The ticket class capacity, once set, is what counts.
+        // The smaller of the ticket class capacity and the tier counts (platforms.md 1.4).
         _ = try store.setTicketClassCapacity(eventID: "e", capacity: 5, now: 3, lag: 0).get()
+        #expect(store.enforcedCapacity("e") == 3)
+        #expect(store.placeOrder(eventID: "e", quantity: 2, buyer: buyer, now: 3, lag: 0).failure == .soldOut)
+        _ = try store.setTierCapacity(eventID: "e", capacity: 8, now: 3, lag: 0).get()
+        #expect(store.enforcedCapacity("e") == 5)
         _ = try store.placeOrder(eventID: "e", quantity: 3, buyer: buyer, now: 4, lag: 0).get()
         #expect(store.sold("e") == 5)
+        #expect(store.placeOrder(eventID: "e", quantity: 1, buyer: buyer, now: 4, lag: 0).failure == .soldOut)
         let classTooSmall = store.setTicketClassCapacity(eventID: "e", capacity: 4, now: 5, lag: 0)
         #expect(classTooSmall.failure?.code == "BAD_QUANTITIES")
         let tierTooSmall = store.setTierCapacity(eventID: "e", capacity: 1, now: 5, lag: 0)

@@ -9,25 +9,18 @@ import Testing
 
 /// The simulator started in-process on 127.0.0.1 port 0, spoken to over real sockets.
 final class RunningSimulator: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let simulator: Simulator
-    let api: SimulatorHTTPServer
-    let control: SimulatorHTTPServer
+    let local: LocalSimulator
     let client: LoopbackHTTPClient
+    var group: MultiThreadedEventLoopGroup { local.group }
+    var api: SimulatorHTTPServer { local.api }
+    var control: SimulatorHTTPServer { local.control }
 
     init() async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        simulator = Simulator(seed: 3, group: group)
-        (api, control) = try await PlatformSimulatorService.start(apiPort: 0, controlPort: 0, simulator: simulator, group: group)
-        client = LoopbackHTTPClient(group: group)
+        local = try await LocalSimulator(seed: 3, threads: 2)
+        client = LoopbackHTTPClient(group: local.group)
     }
 
-    func stop() async {
-        await api.close()
-        await control.close()
-        simulator.shutdown()
-        try? await group.shutdownGracefully()
-    }
+    func stop() async { await local.stop() }
 
     func call(_ method: String, _ path: String, port: Int, headers: [(String, String)] = [], json: JSON? = nil) async throws -> SimResponse {
         try await client.send(

@@ -136,9 +136,10 @@ struct EventbriteAPI {
         case nil, "": status = .all
         case "attending": status = .attending
         case "not_attending": status = .notAttending
+        case "unpaid": status = .unpaid
         case let other?:
             return EventbriteRendering.error(
-                400, "ARGUMENTS_ERROR", "status: unknown value \(other) (attending, not_attending).")
+                400, "ARGUMENTS_ERROR", "status: unknown value \(other) (attending, not_attending, unpaid).")
         }
         switch paging(request) {
         case .failure(let error): return error.response

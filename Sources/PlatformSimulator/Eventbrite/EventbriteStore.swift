@@ -77,15 +77,17 @@ public struct EventbriteStore: Sendable {
         events[eventID]?.attendeeIDs.reduce(0) { $0 + ((attendees[$1]?.attending ?? false) ? 1 : 0) } ?? 0
     }
 
-    /// The capacity enforced now: the ticket class `capacity` if set, else the tier's `capacity_total`.
+    /// The capacity enforced now: the smaller of the ticket class `capacity` and the tier's
+    /// `capacity_total`, whichever are set (platforms.md 1.4: availability is "limited by the smallest
+    /// of event capacity, inventory tier capacity, and ticket capacity"); nil when neither is.
     public func enforcedCapacity(_ eventID: String) -> Int? {
         guard let event = events[eventID] else { return nil }
-        return event.ticketClassCapacity.current ?? event.tierCapacity.current
+        return Capacities.smallest(event.ticketClassCapacity.current, event.tierCapacity.current)
     }
 
     /// The same rule over the values reads see at `now`.
     func visibleCapacity(_ event: Event, now: Double) -> Int? {
-        event.ticketClassCapacity.visible(at: now) ?? event.tierCapacity.visible(at: now)
+        Capacities.smallest(event.ticketClassCapacity.visible(at: now), event.tierCapacity.visible(at: now))
     }
 
     /// Places an order of `quantity` tickets, or refuses it when it would exceed the capacity.
@@ -175,7 +177,8 @@ public struct EventbriteStore: Sendable {
 
     /// Attendee filter of `GET /events/{id}/attendees/`.
     public enum AttendeeStatus: String, Sendable {
-        case attending, notAttending = "not_attending", all
+        /// `unpaid`: attendees of orders awaiting payment; the simulator's orders are all placed, so none.
+        case attending, notAttending = "not_attending", unpaid, all
     }
 
     /// Visible attendees of an event in creation order, filtered by status and `changed >= changedSince`.
@@ -188,6 +191,7 @@ public struct EventbriteStore: Sendable {
             switch status {
             case .attending: return attendee.attending
             case .notAttending: return !attendee.attending
+            case .unpaid: return false
             case .all: return true
             }
         }

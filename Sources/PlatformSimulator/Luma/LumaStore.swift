@@ -61,12 +61,7 @@ public struct LumaStore: Sendable {
     /// The tighter of the event's and the ticket type's `max_capacity` (nil = unlimited).
     public func enforcedCapacity(_ eventID: String) -> Int? {
         guard let event = events[eventID] else { return nil }
-        switch (event.maxCapacity, event.ticketTypeMaxCapacity) {
-        case (let a?, let b?): return min(a, b)
-        case (let a?, nil): return a
-        case (nil, let b?): return b
-        case (nil, nil): return nil
-        }
+        return Capacities.smallest(event.maxCapacity, event.ticketTypeMaxCapacity)
     }
 
     private func fits(_ eventID: String, _ quantity: Int) -> Bool {
