@@ -101,6 +101,10 @@ public struct TrafficPoliceDaemon {
                     queue: queue, delivery: eventbrite, client: client, ledger: desk.ledger,
                     logger: logger.with(label: "eventbrite-resolver")))
         }
+        if runsWorkers {
+            background.append(
+                LumaGuestSweep(gateway: gateway, desk: desk, queue: queue, logger: logger.with(label: "luma-sweep")))
+        }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
             + background.map { .init(service: $0) }
