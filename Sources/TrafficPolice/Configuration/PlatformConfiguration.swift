@@ -36,6 +36,9 @@ extension TrafficPoliceConfiguration {
         public var baseURL: URL
         /// `calls_per_hour` (default 2000, per token) taken at `rate_margin_percent` (default 90).
         public var budget: Budget
+        /// `catch_up_interval_ms`: with no delivery waiting, each linked event's new orders are still
+        /// read this often (orders whose webhook was lost). Default 60 s.
+        public var catchUpInterval: Duration
     }
 
     /// `[platforms.luma]`.
@@ -46,6 +49,9 @@ extension TrafficPoliceConfiguration {
         public var signatureScheme: LumaSignatureScheme
         /// `requests_per_minute` (default 200, per calendar key) at `rate_margin_percent` (default 90).
         public var budget: Budget
+        /// `sweep_interval_ms`: how often every guest of every linked event is re-read to catch lost
+        /// webhooks. Default 5 min.
+        public var sweepInterval: Duration
     }
 
     /// `[platforms.meetup]`.

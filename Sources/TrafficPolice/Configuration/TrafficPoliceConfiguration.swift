@@ -36,10 +36,12 @@ public struct TrafficPoliceConfiguration: Sendable {
         "platforms.eventbrite.base_url": "https://www.eventbriteapi.com/v3",
         "platforms.eventbrite.calls_per_hour": "2000",
         "platforms.eventbrite.rate_margin_percent": "90",
+        "platforms.eventbrite.catch_up_interval_ms": "60000",
         "platforms.luma.base_url": "https://public-api.luma.com",
         "platforms.luma.signature_scheme": "luma",
         "platforms.luma.requests_per_minute": "200",
         "platforms.luma.rate_margin_percent": "90",
+        "platforms.luma.sweep_interval_ms": "300000",
         "platforms.meetup.base_url": "https://api.meetup.com/gql-ext",
         "platforms.meetup.points_per_minute": "500",
         "platforms.meetup.rate_margin_percent": "80",
@@ -97,12 +99,14 @@ public struct TrafficPoliceConfiguration: Sendable {
         self.platforms = Platforms(
             eventbrite: Eventbrite(
                 baseURL: try read.baseURL("platforms.eventbrite.base_url"),
-                budget: try read.budget(.eventbrite, limit: "platforms.eventbrite.calls_per_hour")),
+                budget: try read.budget(.eventbrite, limit: "platforms.eventbrite.calls_per_hour"),
+                catchUpInterval: try read.milliseconds("platforms.eventbrite.catch_up_interval_ms", in: 1_000...86_400_000)),
             luma: Luma(
                 baseURL: try read.baseURL("platforms.luma.base_url"),
                 signatureScheme: try read.choice(
                     "platforms.luma.signature_scheme", LumaSignatureScheme.allCases.map { ($0.rawValue, $0) }),
-                budget: try read.budget(.luma, limit: "platforms.luma.requests_per_minute")),
+                budget: try read.budget(.luma, limit: "platforms.luma.requests_per_minute"),
+                sweepInterval: try read.milliseconds("platforms.luma.sweep_interval_ms", in: 1_000...86_400_000)),
             meetup: Meetup(
                 baseURL: try read.baseURL("platforms.meetup.base_url"),
                 budget: try read.budget(.meetup, limit: "platforms.meetup.points_per_minute")))

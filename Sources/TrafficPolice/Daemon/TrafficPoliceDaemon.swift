@@ -96,14 +96,22 @@ public struct TrafficPoliceDaemon {
         // Order resolution and polling run where the workers do.
         var background: [any Service] = []
         if runsWorkers, let eventbrite, let client = gateway.eventbrite(.orderLookup) {
+            var resolver = EventbriteOrderResolver.Configuration()
+            resolver.idleReadInterval = configuration.platforms.eventbrite.catchUpInterval
             background.append(
                 EventbriteOrderResolver(
-                    queue: queue, delivery: eventbrite, client: client, ledger: desk.ledger,
+                    queue: queue, delivery: eventbrite, client: client, ledger: desk.ledger, configuration: resolver,
                     logger: logger.with(label: "eventbrite-resolver")))
         }
         if runsWorkers {
+            var sweep = LumaGuestSweep.Configuration()
+            sweep.interval = configuration.platforms.luma.sweepInterval
+            sweep.initialDelay = min(sweep.initialDelay, sweep.interval)
+            sweep.jitter = min(sweep.jitter, sweep.interval / 10)
             background.append(
-                LumaGuestSweep(gateway: gateway, desk: desk, queue: queue, logger: logger.with(label: "luma-sweep")))
+                LumaGuestSweep(
+                    gateway: gateway, desk: desk, queue: queue, configuration: sweep,
+                    logger: logger.with(label: "luma-sweep")))
         }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
