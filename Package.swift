@@ -165,6 +165,8 @@ let package = Package(
             name: "TrafficPoliceTests",
             dependencies: [
                 "TrafficPolice", "TrafficPoliceCore", "RedisBridge", "PostgresBridge",
+                // The Meetup poller's tests drive the simulator in-process through its control API.
+                "PlatformSimulator", "PlatformClients", "CurlBridge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -8,11 +8,12 @@ import TrafficPoliceCore
 /// - Luma guest deliveries are applied (one order per guest, see ``LumaGuestDelivery``).
 /// - A Luma delivery for an event no one linked is ignored with a warning (Luma webhooks are
 ///   calendar-wide, so other events' guests are expected; the nightly reconcile catches a late link).
-/// - Eventbrite deliveries are parked until the order resolver exists; Meetup ones until a Meetup
-///   handler does. They are never dead-lettered nor lost.
+/// - Meetup RSVP jobs (from the ``MeetupPoller``) are applied: see `handleMeetup`.
+/// - Eventbrite deliveries are parked until the order resolver exists. They are never
+///   dead-lettered nor lost.
 public struct OrderDeliveryHandler: DeliveryHandler {
     public let desk: EventDesk
-    private let logger: Logger
+    let logger: Logger
 
     public init(desk: EventDesk, logger: Logger? = nil) {
         self.desk = desk
@@ -26,7 +27,7 @@ public struct OrderDeliveryHandler: DeliveryHandler {
         case .eventbrite:
             return .parked("Eventbrite \(delivery.kind) awaits the order resolver")
         case .meetup:
-            return .parked("Meetup \(delivery.kind) awaits a Meetup handler")
+            return try await handleMeetup(delivery)
         }
     }
 
