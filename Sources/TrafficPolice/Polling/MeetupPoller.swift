@@ -38,14 +38,15 @@ public struct MeetupPoller: Service {
     }
 
     public let gateway: PlatformGateway
-    public let ledger: Ledger
     public let sink: any DeliverySink
     public let configuration: Configuration
     /// Beats every time the poll loop goes round (a liveness probe may watch it).
     public let heartbeat = Heartbeat()
+    private let links: @Sendable () async throws -> Set<String>
     private let logger: Logger
     private let ready: @Sendable () async -> Void
 
+    /// Polls every event linked to Meetup in `ledger`.
     /// - Parameters:
     ///   - sink: where jobs go (the ``DeliveryQueue``).
     ///   - ready: awaited before the first poll (the daemon passes its readiness).
@@ -53,8 +54,18 @@ public struct MeetupPoller: Service {
         gateway: PlatformGateway, ledger: Ledger, sink: any DeliverySink, configuration: Configuration = .init(),
         logger: Logger? = nil, ready: @escaping @Sendable () async -> Void = {}
     ) {
+        self.init(
+            gateway: gateway, links: { Set(try await ledger.links(on: .meetup).keys) }, sink: sink,
+            configuration: configuration, logger: logger, ready: ready)
+    }
+
+    /// Polls the Meetup events `links` returns (read again every `linkRefresh`).
+    public init(
+        gateway: PlatformGateway, links: @escaping @Sendable () async throws -> Set<String>, sink: any DeliverySink,
+        configuration: Configuration = .init(), logger: Logger? = nil, ready: @escaping @Sendable () async -> Void = {}
+    ) {
         self.gateway = gateway
-        self.ledger = ledger
+        self.links = links
         self.sink = sink
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "traffic-police.meetup-poller")
@@ -88,8 +99,7 @@ public struct MeetupPoller: Service {
             heartbeat.beat()
             if now() >= nextRefresh {
                 do {
-                    let links = try await ledger.links(on: .meetup)
-                    schedule.sync(linked: Set(links.keys), now: now())
+                    schedule.sync(linked: try await links(), now: now())
                 } catch is CancellationError {
                     break
                 } catch {
@@ -102,7 +112,7 @@ public struct MeetupPoller: Service {
                 if schedule.plan.overBudget != overBudget {
                     overBudget = schedule.plan.overBudget
                     if overBudget {
-                        logger.warning("Meetup polling is over its points budget: events are read less often than 30 s")
+                        logger.warning("Meetup polling is over its points budget: idle events are read less often than the longest interval")
                     }
                 }
                 continue

@@ -10,11 +10,20 @@ import TrafficPoliceCore
 
 /// One test's world: the simulator, real Redis and PostgreSQL, a queue of its own, and a gateway
 /// whose Meetup budget is `budget`.
-private struct MeetupWorld {
+private final class MeetupWorld: Sendable {
     let sim: MeetupSimulator
     let stack: TestStack
     let queue: DeliveryQueue
     let gateway: PlatformGateway
+    /// The Meetup events this test linked.
+    let mine = Mutex<[String]>([])
+
+    init(sim: MeetupSimulator, stack: TestStack, queue: DeliveryQueue, gateway: PlatformGateway) {
+        self.sim = sim
+        self.stack = stack
+        self.queue = queue
+        self.gateway = gateway
+    }
 
     static func with(
         budget: Budget? = nil, _ body: (MeetupWorld) async throws -> Void
@@ -42,6 +51,7 @@ private struct MeetupWorld {
         let meetup = try await sim.createEvent(capacity: capacity)
         try await stack.desk.create(id: event, name: "Meetup poll", policy: try CapacityPolicy(capacity: 300), split: .equal)
         try await stack.desk.link(event, platform: .meetup, platformEventID: meetup, ticketClassID: nil)
+        mine.withLock { $0.append(meetup) }
         return (event, meetup)
     }
 
@@ -56,9 +66,12 @@ private struct MeetupWorld {
         configuration.schedule.errorBackoffMilliseconds = 100
         configuration.schedule.maxErrorBackoffMilliseconds = 400
         configuration.linkRefresh = .milliseconds(100)
+        // Only this test's events (the ledger is shared with other tests), as the ledger lists them.
+        let ledger = stack.ledger
+        let mine = Set(self.mine.withLock { $0 })
         return MeetupPoller(
-            gateway: gateway, ledger: stack.ledger, sink: sink ?? queue, configuration: configuration,
-            logger: Logger(label: "test.meetup-poller"))
+            gateway: gateway, links: { Set(try await ledger.links(on: .meetup).keys).intersection(mine) },
+            sink: sink ?? queue, configuration: configuration, logger: Logger(label: "test.meetup-poller"))
     }
 
     /// Every job in the queue now, read as a consumer and acked.
