@@ -165,6 +165,7 @@ let package = Package(
             name: "TrafficPoliceTests",
             dependencies: [
                 "TrafficPolice", "TrafficPoliceCore", "RedisBridge", "PostgresBridge", "PlatformClients", "CurlBridge",
+                // Tests drive the platform simulator in-process through its control API.
                 "PlatformSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -10,12 +10,12 @@ import TrafficPoliceCore
 ///   calendar-wide, so other events' guests are expected; the nightly reconcile catches a late link).
 /// - Eventbrite deliveries are applied once the order resolver has read their order
 ///   (``EventbriteOrderDelivery``); until then they are parked, never dead-lettered nor lost.
-/// - Meetup ones are parked until a Meetup handler exists.
+/// - Meetup RSVP jobs (from the ``MeetupPoller``) are applied: see `handleMeetup`.
 public struct OrderDeliveryHandler: DeliveryHandler {
     public let desk: EventDesk
     /// Eventbrite's order look-ups; nil parks Eventbrite deliveries (Eventbrite not enabled).
     public let eventbrite: EventbriteOrderDelivery?
-    private let logger: Logger
+    let logger: Logger
 
     public init(desk: EventDesk, eventbrite: EventbriteOrderDelivery? = nil, logger: Logger? = nil) {
         self.desk = desk
@@ -31,7 +31,7 @@ public struct OrderDeliveryHandler: DeliveryHandler {
             guard let eventbrite else { return .parked("Eventbrite \(delivery.kind): Eventbrite is not enabled") }
             return try await eventbrite.handle(delivery, desk: desk, logger: logger)
         case .meetup:
-            return .parked("Meetup \(delivery.kind) awaits a Meetup handler")
+            return try await handleMeetup(delivery)
         }
     }
 
