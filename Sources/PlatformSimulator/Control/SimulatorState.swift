@@ -21,6 +21,8 @@ public struct SimulatorState: Sendable {
     var webhooks: [WebhookRecord] = []
     private var webhookIndex: [String: Int] = [:]
     private var counter = 0
+    /// Mixed into webhook delivery ids so that runs with the same seed never repeat one.
+    private let instanceTag = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
 
     public init(configuration: SimulatorConfiguration = SimulatorConfiguration(), seed: UInt64 = 1) {
         self.configuration = configuration
@@ -285,7 +287,7 @@ public struct SimulatorState: Sendable {
     private mutating func plan(
         _ platform: Platform, type: String, target: SimulatorConfiguration.WebhookTarget, body: JSON, now: Double
     ) -> WebhookDelivery? {
-        let id = "whd_\(random.hex(16))"
+        let id = "whd_\(instanceTag)\(random.hex(12))"
         let plan = WebhookPlan.draw(
             dropProbability: configuration.webhookDropProbability,
             duplicateProbability: configuration.webhookDuplicateProbability,

@@ -1,3 +1,4 @@
+import Foundation
 /// Luma's state for the simulated events: events, their one ticket type, guests and tickets, and
 /// the capacity rule (`max_capacity` counts tickets; beyond it a registrant joins the waitlist when
 /// the waitlist is enabled, and holds no ticket). Pure.
@@ -36,9 +37,13 @@ public struct LumaStore: Sendable {
 
     public init() {}
 
+    /// Ids carry the wall-clock millisecond the store was made, so two simulators (a test's and the
+    /// next test's, sharing one Redis) never hand out the same guest id, as Luma never does.
+    private let instanceTag = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
+
     private mutating func makeID(_ prefix: String) -> String {
         defer { nextID += 1 }
-        return "\(prefix)-sim\(String(nextID, radix: 36))"
+        return "\(prefix)-sim\(instanceTag)-\(String(nextID, radix: 36))"
     }
 
     @discardableResult

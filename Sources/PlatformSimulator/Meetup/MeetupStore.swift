@@ -1,3 +1,4 @@
+import Foundation
 /// Meetup's state for the simulated events: RSVPs and the rule it enforces — `rsvpLimit` counts
 /// 1 + `guestsCount` per YES RSVP (0 = no limit); when full a new RSVP joins the waitlist
 /// (`waitlistMode` AUTO, promoted in order when room opens); closed RSVPs refuse everyone. Pure.
@@ -32,7 +33,9 @@ public struct MeetupStore: Sendable {
 
     public private(set) var events: [String: Event] = [:]
     public private(set) var rsvps: [String: Rsvp] = [:]
-    private var nextRsvp = 4_000_000_001
+    /// RSVP ids grow from the wall-clock millisecond the store was made (× 10,000): unique across
+    /// simulators sharing one Redis, as Meetup's are.
+    private var nextRsvp = Int(Date().timeIntervalSince1970 * 1000) * 10_000 + 1
     private var nextMember = 5_000_001
     private var lastUpdatedMs: Int64 = 0
 

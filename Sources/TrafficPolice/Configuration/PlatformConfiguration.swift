@@ -61,6 +61,9 @@ extension TrafficPoliceConfiguration {
         /// `points_per_minute` (default 500, per token; DESIGN.md's cost model) at
         /// `rate_margin_percent` (default 80).
         public var budget: Budget
+        /// `idle_poll_interval_ms`: an event with no RSVP activity is still polled this often (busy
+        /// ones more often, within three quarters of the points budget). Default 30 s.
+        public var idlePollInterval: Duration
     }
 }
 

@@ -45,6 +45,7 @@ public struct TrafficPoliceConfiguration: Sendable {
         "platforms.meetup.base_url": "https://api.meetup.com/gql-ext",
         "platforms.meetup.points_per_minute": "500",
         "platforms.meetup.rate_margin_percent": "80",
+        "platforms.meetup.idle_poll_interval_ms": "30000",
         "queue.workers": "4",
         "queue.max_attempts": "8",
         "spool.dir": "",
@@ -109,7 +110,8 @@ public struct TrafficPoliceConfiguration: Sendable {
                 sweepInterval: try read.milliseconds("platforms.luma.sweep_interval_ms", in: 1_000...86_400_000)),
             meetup: Meetup(
                 baseURL: try read.baseURL("platforms.meetup.base_url"),
-                budget: try read.budget(.meetup, limit: "platforms.meetup.points_per_minute")))
+                budget: try read.budget(.meetup, limit: "platforms.meetup.points_per_minute"),
+                idlePollInterval: try read.milliseconds("platforms.meetup.idle_poll_interval_ms", in: 1_000...3_600_000)))
 
         self.queue = Queue(
             workers: try read.integer("queue.workers", in: 0...256),

@@ -113,6 +113,18 @@ public struct TrafficPoliceDaemon {
                     gateway: gateway, desk: desk, queue: queue, configuration: sweep,
                     logger: logger.with(label: "luma-sweep")))
         }
+        if runsWorkers {
+            let meetup = configuration.platforms.meetup
+            var poll = MeetupPoller.Configuration()
+            poll.schedule.planner.pointsPerMinute = max(1, meetup.budget.effectiveLimit * 3 / 4)
+            poll.schedule.planner.maxIntervalMilliseconds = EventbriteOrderResolver.milliseconds(meetup.idlePollInterval)
+            poll.schedule.planner.minIntervalMilliseconds = min(
+                poll.schedule.planner.minIntervalMilliseconds, poll.schedule.planner.maxIntervalMilliseconds)
+            background.append(
+                MeetupPoller(
+                    gateway: gateway, ledger: desk.ledger, sink: queue, configuration: poll,
+                    logger: logger.with(label: "meetup-poller"), ready: { await readiness.wait() }))
+        }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
             + background.map { .init(service: $0) }
