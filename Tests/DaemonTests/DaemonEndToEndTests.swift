@@ -19,12 +19,13 @@ extension DaemonSuite {
             var status: Int
         }
 
-        static func cli(_ arguments: [String]) async throws -> (Int32, String) {
+        static func cli(_ arguments: [String], environment overrides: [String: String] = [:]) async throws -> (Int32, String) {
             let process = Process()
             process.executableURL = try DaemonProcess.binary()
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment["TRAFFIC_POLICE_CONFIG"] = "/dev/null"
+            environment.merge(overrides) { $1 }
             process.environment = environment
             let pipe = Pipe()
             process.standardOutput = pipe
@@ -71,8 +72,8 @@ extension DaemonSuite {
             }
         }
 
-        static func postgres() throws -> PostgresClient {
-            let url = try #require(ProcessInfo.processInfo.environment["TRAFFIC_POLICE_POSTGRES_URL"], "run scripts/test")
+        static func postgres(url: String? = nil) throws -> PostgresClient {
+            let url = try url ?? #require(ProcessInfo.processInfo.environment["TRAFFIC_POLICE_POSTGRES_URL"], "run scripts/test")
             return PostgresClient(configuration: PostgresConfiguration(connectionString: url, poolSize: 1))
         }
 

@@ -46,6 +46,9 @@ extension DaemonSuite {
             let sim = try SimulatorProcess(seed: 2026)
             defer { sim.stop() }
             try await sim.start()
+            let database = try await TestDatabase.create()
+            let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url]
+            defer { Task { await database.drop() } }
 
             let suffix = UUID().uuidString.prefix(8).lowercased()
             let event = "drop-\(suffix)"
@@ -53,15 +56,15 @@ extension DaemonSuite {
                 "eventbrite": String(Int.random(in: 100_000_000...999_999_999)), "luma": "evt-drop-\(suffix)",
                 "meetup": String(Int.random(in: 100_000_000...999_999_999)),
             ]
-            #expect(try await E2E.cli(["migrate"]).0 == 0)
-            let created = try await E2E.cli([
-                "event", "create", event, "--name", "Drop", "--capacity", "300", "--split", "eventbrite=5,luma=3,meetup=2",
-            ])
+            #expect(try await E2E.cli(["migrate"], environment: db).0 == 0)
+            let created = try await E2E.cli(
+                ["event", "create", event, "--name", "Drop", "--capacity", "300", "--split", "eventbrite=5,luma=3,meetup=2"],
+                environment: db)
             try #require(created.0 == 0, "\(created.1)")
             for (platform, id) in ids {
-                try #require(try await E2E.cli(["event", "link", event, "--platform", platform, "--platform-event", id]).0 == 0)
+                try #require(try await E2E.cli(["event", "link", event, "--platform", platform, "--platform-event", id], environment: db).0 == 0)
             }
-            let shown = try await E2E.cli(["event", "show", event, "--json"])
+            let shown = try await E2E.cli(["event", "show", event, "--json"], environment: db)
             let platforms = try #require(
                 (try JSONSerialization.jsonObject(with: Data(shown.1.utf8)) as? [String: Any])?["platforms"] as? [String: [String: Any]])
             // Until the rebalancer publishes capacities, each simulated platform is told its allocation here.
@@ -70,7 +73,7 @@ extension DaemonSuite {
                 #expect(try await sim.control("/control/events", ["platform": platform, "id": id, "capacity": allocation]).status == 201)
             }
 
-            var environment = sim.daemonEnvironment()
+            var environment = sim.daemonEnvironment().merging(db) { $1 }
             environment["TRAFFIC_POLICE_PLATFORMS_LUMA_SWEEP_INTERVAL_MS"] = "3000"
             environment["TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_CATCH_UP_INTERVAL_MS"] = "3000"
             let daemon = try DaemonProcess(overrides: environment)
@@ -96,7 +99,7 @@ extension DaemonSuite {
             }
             try await Task.sleep(for: .seconds(6))  // cancellations come 1–5 s after their sale
 
-            let postgres = try E2E.postgres()
+            let postgres = try E2E.postgres(url: database.url)
             defer { Task { await postgres.shutdown() } }
             var expected: [String: Int] = [:]
             var ledger: [String: Int] = [:]

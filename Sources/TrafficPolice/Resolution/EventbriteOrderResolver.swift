@@ -69,7 +69,9 @@ public struct EventbriteOrderResolver: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if try await delivery.cache.lock(token: state.token, milliseconds: lockMilliseconds) {
-                    try await round(&state)
+                    // A round may wait long in the throttler (Eventbrite allows a call every 2 s):
+                    // graceful shutdown cancels it; what it had not done is done by the next start.
+                    state = try await cancelWhenGracefulShutdown { [state] in try await self.round(state) }
                 }
             } catch is CancellationError {
                 break
@@ -84,14 +86,15 @@ public struct EventbriteOrderResolver: Service {
     }
 
     /// What the resolver remembers between rounds.
-    struct RoundState {
+    struct RoundState: Sendable {
         var token: String
         var lastRead: ContinuousClock.Instant?
         var directAttempts: [String: ContinuousClock.Instant] = [:]
     }
 
     /// One round: answer what is known, read what is not, put the answered deliveries back.
-    func round(_ state: inout RoundState) async throws {
+    func round(_ state: RoundState) async throws -> RoundState {
+        var state = state
         let parked = try await queue.parkedJobs(limit: configuration.maxParked).compactMap { id, delivery in
             delivery.platform == .eventbrite ? (try? self.delivery.reference(delivery)).flatMap { $0 }
                 .map { (id: id, reference: $0, received: delivery.receivedAtMilliseconds) } : nil
@@ -102,7 +105,7 @@ public struct EventbriteOrderResolver: Service {
                 state.lastRead = ContinuousClock.now
                 try await delivery.cache.store(try await batchRead())
             }
-            return
+            return state
         }
         var known = try await delivery.cache.orders(parked.map(\.reference.orderID))
         let answered = { (job: (id: String, reference: EventbriteOrderDelivery.Reference, received: Int64)) in
@@ -136,6 +139,7 @@ public struct EventbriteOrderResolver: Service {
             let requeued = try await queue.requeueParked(ids: ready)
             Counter(label: "traffic_police_eventbrite_orders_resolved_total").increment(by: requeued.count)
         }
+        return state
     }
 
     /// Reads every linked Eventbrite event's orders placed since its cursor. One event that cannot
