@@ -77,6 +77,11 @@ def main():
     print(f"webhooks: {hooks['planned']} planned, {hooks['dropped']} dropped, {hooks['duplicated']} duplicated, "
           f"{hooks['delivered']} delivered")
     print(f"settled {settled:.1f} s after the drop began; capacity {snapshot['capacity']}, ledger sold {snapshot['sold']}")
+    sales = call(a.control, "/control/sales?platform=eventbrite")["sales"]
+    orders = len([sale for sale in sales if sale.get("status") != "waitlist"])
+    calls = (summary["platforms"] if "platforms" in summary else summary)["eventbrite"]["requests"]
+    if orders:
+        print(f"Eventbrite: {orders} orders resolved with {calls} API calls: {calls / orders:.3f} calls per order (target <= 0.05)")
     ok = ledger == held and snapshot["sold"] <= snapshot["capacity"]
     print("every sale the platforms made is in the ledger exactly once:", "yes" if ok else "NO")
     sys.exit(0 if ok else 1)
