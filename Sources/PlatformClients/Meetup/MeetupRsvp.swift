@@ -1,3 +1,4 @@
+import TrafficPoliceCore
 /// A Meetup RSVP status; values this code does not know are kept, not refused.
 public struct MeetupRsvpStatus: OpenEnumeration {
     public var rawValue: String
@@ -11,9 +12,9 @@ public struct MeetupRsvpStatus: OpenEnumeration {
     public static let noShow = MeetupRsvpStatus(rawValue: "NO_SHOW")
 
 
-    /// Tickets an RSVP holds (DESIGN.md section 4): 1 + `guestsCount` while YES or ATTENDED, else 0.
+    /// Tickets an RSVP holds: the core's rule (`MeetupRSVP.quantity`, DESIGN.md section 4).
     public static func quantity(status: MeetupRsvpStatus, guestsCount: Int) -> Int {
-        status == .yes || status == .attended ? 1 + max(0, guestsCount) : 0
+        MeetupRSVP(id: "", status: status.rawValue, guestsCount: guestsCount, updated: "").quantity
     }
 }
 

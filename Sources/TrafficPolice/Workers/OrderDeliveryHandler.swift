@@ -51,24 +51,26 @@ public struct OrderDeliveryHandler: DeliveryHandler {
         var metadata: Logger.Metadata = [
             "EVENT_ID": "\(event)", "PLATFORM": "luma", "ORDER_ID": "\(guest.guestID)",
         ]
+        // The guest sweep's corrections are recorded as reconciliation, not as webhooks.
+        let source: OrderSource = delivery.dedupeKey.hasPrefix("luma-sweep:") ? .reconcile : .webhook
         do {
             switch guest.intent {
             case .reserve(let quantity):
                 let result = try await desk.apply(
-                    event: event, platform: .luma, orderID: guest.guestID, quantity: quantity, source: .webhook)
+                    event: event, platform: .luma, orderID: guest.guestID, quantity: quantity, source: source)
                 metadata["OUTCOME"] = "\(result.outcome.rawValue)"
                 if result.outcome == .overbooked && !result.duplicate {
                     logger.error("overbooked: the Luma guest must be cancelled or moved to the waitlist", metadata: metadata)
                 }
                 return .applied("\(result.outcome.rawValue)\(result.duplicate ? " (repeat)" : "") × \(result.quantity)")
             case .release:
-                let result = try await desk.release(event: event, platform: .luma, orderID: guest.guestID, source: .webhook)
+                let result = try await desk.release(event: event, platform: .luma, orderID: guest.guestID, source: source)
                 return .applied(result.rawValue)
             case .holdNothing(let status):
                 guard try await holds(event: event, guestID: guest.guestID) else {
                     return .applied("\(status): holds nothing")
                 }
-                let result = try await desk.release(event: event, platform: .luma, orderID: guest.guestID, source: .webhook)
+                let result = try await desk.release(event: event, platform: .luma, orderID: guest.guestID, source: source)
                 return .applied("\(status): \(result.rawValue)")
             }
         } catch let error as DomainError {
