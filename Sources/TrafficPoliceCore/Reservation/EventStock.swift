@@ -23,7 +23,8 @@ public struct EventStock: Sendable, Hashable {
     /// The counters implied by a ledger: allocations and mode as recorded, sold and stock from the orders.
     ///
     /// A ledger whose sold count reached the soft cap is in red alert whatever mode it recorded last
-    /// (the process may have stopped between the reservation and the ledger's mode update).
+    /// (the process may have stopped between the reservation and the ledger's mode update); in red
+    /// alert and when closed every allocation is what its platform holds, as the scripts keep it.
     public init(policy: CapacityPolicy, allocations: [Platform: Int], mode: EventMode, orders: [OrderRecord]) {
         self.policy = policy
         self.allocation = Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, max(allocations[$0] ?? 0, 0)) })
@@ -42,6 +43,10 @@ public struct EventStock: Sendable, Hashable {
         }
         if mode == .open && totalSold >= policy.softCap {
             enterRedAlert()
+        } else if mode == .redAlert || mode == .closed {
+            // A closed platform's allocation is what it holds, whatever order the ledger's writes
+            // of an absorption and of the close were committed in.
+            closePlatforms()
         }
     }
 
