@@ -30,6 +30,14 @@ public enum ReservationScripts {
           redis.call('HSET', KEYS[5], 'mode', 'red_alert')
           return 1
         end
+        -- An error reply for a platform or a whole number below `least`, else nil.
+        local function invalid(platform, qty, least, what)
+          if platform ~= 'eventbrite' and platform ~= 'luma' and platform ~= 'meetup' then
+            return redis.error_reply('ERR unknown platform ' .. tostring(platform))
+          end
+          if not qty or qty < least or qty ~= math.floor(qty) then return redis.error_reply('ERR ' .. what) end
+          return nil
+        end
         local function load_stock()
           local stock = tonumber(redis.call('GET', KEYS[1]))
           if not stock then return nil end
@@ -100,12 +108,8 @@ public enum ReservationScripts {
     public static let reserve = RedisScript(
         prelude + "\n" + """
             local platform, order_id, qty = ARGV[1], ARGV[2], tonumber(ARGV[3])
-            if platform ~= 'eventbrite' and platform ~= 'luma' and platform ~= 'meetup' then
-              return redis.error_reply('ERR unknown platform ' .. tostring(platform))
-            end
-            if not qty or qty < 1 or qty ~= math.floor(qty) then
-              return redis.error_reply('ERR quantity must be a positive integer')
-            end
+            local err = invalid(platform, qty, 1, 'quantity must be a positive integer')
+            if err then return err end
             local stock = load_stock()
             if not stock then return redis.error_reply('NOEVENT event counters are not loaded') end
             local field = platform .. ':' .. order_id
@@ -153,15 +157,10 @@ public enum ReservationScripts {
     public static let amend = RedisScript(
         prelude + "\n" + """
             local platform, order_id, qty, version = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-            if platform ~= 'eventbrite' and platform ~= 'luma' and platform ~= 'meetup' then
-              return redis.error_reply('ERR unknown platform ' .. tostring(platform))
-            end
-            if not qty or qty < 0 or qty ~= math.floor(qty) then
-              return redis.error_reply('ERR amended quantity must be a whole number from 0')
-            end
-            if not string.match(version or '', '^%d+$') then
-              return redis.error_reply('ERR amendment version must be a whole number from 0')
-            end
+            local err = invalid(platform, qty, 0, 'amended quantity must be a whole number from 0')
+              or invalid(platform, tonumber(string.match(version or '', '^%d+$')), 0,
+                'amended quantity version must be a whole number from 0')
+            if err then return err end
             local stock = load_stock()
             if not stock then return redis.error_reply('NOEVENT event counters are not loaded') end
             local field = platform .. ':' .. order_id
