@@ -36,14 +36,25 @@ import TrafficPoliceCore
                 Self.order("absorbed", quantity: 2, outcome: .absorbed), Self.order("noTickets", quantity: 1),
             ],
             complete: true)
-        #expect(Self.reasons(plan) == ["missing": .missingOrder])
-        #expect(plan.corrections.first?.guest.quantity == 3)
+        // A changed ticket count and a released guest approved again are amendments now.
         #expect(
-            Set(plan.drifts) == [
-                .quantityChanged(guestID: "more", ledger: 1, luma: 4), .reapproved(guestID: "released", tickets: 1),
-                .reapproved(guestID: "tombstone", tickets: 2),
+            Self.reasons(plan) == [
+                "missing": .missingOrder, "more": .quantityChanged, "released": .reapproved, "tombstone": .reapproved,
             ])
+        #expect(plan.corrections.first?.guest.quantity == 3)
+        #expect(plan.drifts.isEmpty)
         #expect(plan.guestsCompared == 8)
+    }
+
+    @Test func anIncreaseRefusedForWhatLumaStillAsksIsNotQueuedAgain() {
+        let plan = LumaSweepPlan(
+            guests: [Self.guest("refused", "approved", tickets: 5), Self.guest("lowered", "approved", tickets: 1)],
+            orders: [
+                OrderRecord(channel: .platform(.luma), orderID: "refused", quantity: 2, outcome: .accepted, target: 5),
+                OrderRecord(channel: .platform(.luma), orderID: "lowered", quantity: 2, outcome: .accepted, target: 5),
+            ],
+            complete: true)
+        #expect(Self.reasons(plan) == ["lowered": .quantityChanged])
     }
 
     @Test func declinedGuestsAreReleasedUnlessAlreadyReleased() {

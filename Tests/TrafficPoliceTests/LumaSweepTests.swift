@@ -162,16 +162,29 @@ import TrafficPoliceCore
         }
     }
 
-    @Test func whatAReplayCannotFixIsReportedNotQueued() async throws {
+    @Test func aChangedTicketCountAndAReapprovalAreQueuedAndAmended() async throws {
         try await Self.withWorld { world in
             let sale = try await world.sim.lumaSale(event: world.lumaEvent, quantity: 2)
-            // The ledger knows the guest with another quantity (say, from a webhook of a former state).
+            let back = try await world.sim.lumaSale(event: world.lumaEvent, quantity: 3)
+            // The ledger knows one guest with another quantity (say, from a webhook of a former
+            // state), and the other as declined (a decline the guest's approval later reversed).
             try await world.stack.desk.apply(
-                event: world.event, platform: .luma, orderID: sale.guestID, quantity: 1, source: .test)
+                event: world.event, platform: .luma, orderID: sale.guestID, quantity: 4, source: .test)
+            try await world.stack.desk.apply(
+                event: world.event, platform: .luma, orderID: back.guestID, quantity: 3, source: .test)
+            try await world.stack.desk.release(event: world.event, platform: .luma, orderID: back.guestID, source: .test)
             let report = try #require(try await world.sweep().sweep(event: world.event, lumaEventID: world.lumaEvent))
-            #expect(report.enqueued.isEmpty)
-            #expect(report.drifts == [.quantityChanged(guestID: sale.guestID, ledger: 1, luma: 2)])
-            #expect(try await world.drain().isEmpty)
+            #expect(report.drifts.isEmpty)
+            let reasons = Dictionary(uniqueKeysWithValues: report.enqueued.map { ($0.guest.id, $0.reason) })
+            #expect(reasons == [sale.guestID: .quantityChanged, back.guestID: .reapproved])
+            #expect(try await world.drain().count == 2)
+            #expect(try await world.held(sale.guestID) == 2)
+            #expect(try await world.held(back.guestID) == 3)
+            #expect(try await world.stack.ledger.event(world.event)?.sold == 5)
+            #expect(try await world.stack.reservations.counters(event: world.event)?.sold[.platform(.luma)] == 5)
+            // In step: the next sweep queues nothing.
+            let again = try #require(try await world.sweep().sweep(event: world.event, lumaEventID: world.lumaEvent))
+            #expect(again.enqueued.isEmpty && again.drifts.isEmpty)
         }
     }
 

@@ -8,17 +8,24 @@ import TrafficPoliceCore
     /// One random step of a history.
     enum Step {
         case reserve(Platform, String, Int)
+        case amend(Platform, String, Int, Int64)
         case release(SalesChannel, String)
         case sell(String, Int)
         case mode(EventMode)
     }
 
-    static func history(seed: UInt64, length: Int, orders: Int) -> [Step] {
+    /// With `amendments`, 40 of every 100 reservations are amendments instead (quantity 0–6, a
+    /// version that mostly grows and sometimes goes back).
+    static func history(seed: UInt64, length: Int, orders: Int, amendments: Bool = false) -> [Step] {
         var rng = SeededGenerator(seed: seed)
-        return (0..<length).map { _ in
+        return (0..<length).map { index in
             let platform = Platform.allCases.randomElement(using: &rng) ?? .luma
             let order = "o\(Int.random(in: 0..<orders, using: &rng))"
             let quantity = Int.random(in: 1...6, using: &rng)
+            if amendments && Int.random(in: 0..<100, using: &rng) < 40 {
+                let version = Int64(index / 4 + Int.random(in: -3...3, using: &rng))
+                return .amend(platform, order, Int.random(in: 0...6, using: &rng), max(version, 0) * 1_000_000_007)
+            }
             switch Int.random(in: 0..<100, using: &rng) {
             case 0..<70: return .reserve(platform, order, quantity)
             case 70..<85: return .release(.platform(platform), order)
@@ -30,6 +37,16 @@ import TrafficPoliceCore
 
     @Test(arguments: 1...12)
     func scriptsDecideExactlyAsTheModel(seed: UInt64) async throws {
+        try await runDifferential(seed: seed, amendments: false)
+    }
+
+    /// The amend script against `EventStock.amend`, amendments mixed with everything else.
+    @Test(arguments: 101...116)
+    func amendmentsDecideExactlyAsTheModel(seed: UInt64) async throws {
+        try await runDifferential(seed: seed, amendments: true)
+    }
+
+    func runDifferential(seed: UInt64, amendments: Bool) async throws {
         try await TestServers.withRedis { redis in
         let reservations = RedisReservations(redis: redis)
         let event = try TestServers.eventID("diff")
@@ -40,8 +57,14 @@ import TrafficPoliceCore
         var model = EventStock(policy: policy, split: try AllocationSplit(parsing: "eventbrite=3,luma=2,meetup=1"))
         try await reservations.load(model, event: event)
 
-        for (index, step) in Self.history(seed: seed, length: 300, orders: 50).enumerated() {
+        let history = Self.history(seed: seed, length: 300, orders: amendments ? 30 : 50, amendments: amendments)
+        for (index, step) in history.enumerated() {
             switch step {
+            case .amend(let platform, let order, let quantity, let version):
+                let expected = try model.amend(platform: platform, orderID: order, quantity: quantity, version: version)
+                let actual = try await reservations.amend(
+                    event: event, platform: platform, orderID: order, quantity: quantity, version: version)
+                #expect(actual == expected, "step \(index) of seed \(seed): amend \(platform) \(order) to \(quantity) v\(version)")
             case .reserve(let platform, let order, let quantity):
                 let expected = try model.reserve(platform: platform, orderID: order, quantity: quantity)
                 let actual = try await reservations.reserve(
@@ -63,6 +86,11 @@ import TrafficPoliceCore
             let counters = try #require(try await reservations.counters(event: event))
             #expect(counters == model.counters, "counters after step \(index) of seed \(seed)")
             #expect(counters.stock >= 0)
+        }
+        // Every order as Redis holds it is the model's (what a rebuild loads back).
+        for order in model.orders.values {
+            let stored = try await reservations.order(event: event, channel: order.channel, orderID: order.orderID)
+            #expect(stored == order, "order \(order.key) of seed \(seed)")
         }
         _ = try await redis.send(["DEL"] + EventKeys(event).all)
         }

@@ -67,6 +67,73 @@ enum LumaPayload {
         }
     }
 
+    @Test func lumaTicketChangesAndReapprovalsAreAmendments() async throws {
+        try await TestStack.with { stack in
+            let (event, lumaID) = try await lumaEvent(stack)
+            let handler = OrderDeliveryHandler(desk: stack.desk)
+            var received: Int64 = 1_000
+            func send(_ type: String, tickets: Int, status: String = "approved") async throws -> JobOutcome {
+                received += 1
+                let body = LumaPayload.guest(type: type, guest: "gst-amy", event: lumaID, tickets: tickets, status: status)
+                return try await handler.handle(
+                    WebhookDelivery(platform: .luma, dedupeKey: "d\(received)", kind: type, body: body, receivedAtMilliseconds: received))
+            }
+            func sold() async throws -> Int? { try await stack.ledger.event(event)?.sold }
+            #expect(try await send("guest.registered", tickets: 1) == .applied("accepted × 1"))
+            // A ticket added: the held order is raised.
+            #expect(try await send("ticket.registered", tickets: 3) == .applied("increased 1 → 3 (accepted)"))
+            // A late registration view with fewer tickets lowers nothing.
+            #expect(try await send("guest.registered", tickets: 1) == .applied("accepted (repeat) × 3"))
+            #expect(try await sold() == 3)
+            // guest.updated is the guest's state now: lowered, declined, approved again.
+            #expect(try await send("guest.updated", tickets: 2) == .applied("decreased 3 → 2"))
+            #expect(try await sold() == 2)
+            #expect(try await send("guest.updated", tickets: 2, status: "declined") == .applied("released"))
+            #expect(try await send("ticket.registered", tickets: 2) == .applied("accepted (repeat) × 2"))
+            #expect(try await sold() == 0)
+            #expect(try await send("guest.updated", tickets: 2) == .applied("accepted × 2"))
+            #expect(try await sold() == 2)
+            #expect(try await stack.reservations.counters(event: event)?.sold[.platform(.luma)] == 2)
+        }
+    }
+
+    @Test func anEventbritePartialRefundLowersTheOrder() async throws {
+        try await TestStack.with { stack in
+            let event = try TestServers.eventID("ebpart")
+            try await stack.desk.create(id: event, name: "Refunds", policy: try CapacityPolicy(capacity: 100), split: .equal)
+            let ebEvent = "eb-\(UUID().uuidString.lowercased())"
+            try await stack.desk.link(event, platform: .eventbrite, platformEventID: ebEvent, ticketClassID: nil)
+            let base = "https://www.eventbriteapi.com/v3"
+            let cache = EventbriteOrderCache(redis: stack.redis)
+            let handler = OrderDeliveryHandler(
+                desk: stack.desk,
+                eventbrite: EventbriteOrderDelivery(cache: cache, apiURLPolicy: try EventbriteAPIURLPolicy(baseURL: base)))
+            let orderID = "9\(Int.random(in: 100_000...999_999))"
+            func ping(_ action: String, at received: Int64) -> WebhookDelivery {
+                WebhookDelivery(
+                    platform: .eventbrite, dedupeKey: "\(action)-\(received)", kind: action,
+                    body: #"{"api_url":"\#(base)/orders/\#(orderID)/","config":{"action":"\#(action)"}}"#,
+                    receivedAtMilliseconds: received)
+            }
+            func read(_ quantity: Int, at time: Int64) async throws {
+                try await cache.store([orderID: ResolvedEventbriteOrder(eventID: ebEvent, quantity: quantity, readAtMilliseconds: time)])
+            }
+            try await read(4, at: 100)
+            #expect(try await handler.handle(ping("order.placed", at: 90)) == .applied("accepted × 4"))
+            // One attendee refunded: the order now has 3.
+            try await read(3, at: 200)
+            #expect(try await handler.handle(ping("order.refunded", at: 150)) == .applied("decreased 4 → 3"))
+            #expect(try await handler.handle(ping("order.refunded", at: 150)) == .applied("accepted (repeat) × 3"))
+            #expect(try await stack.ledger.event(event)?.sold == 3)
+            #expect(try await stack.ledger.order(event, platform: .eventbrite, orderID: orderID)?.heldQuantity == 3)
+            // The rest refunded: released.
+            try await read(0, at: 300)
+            #expect(try await handler.handle(ping("order.refunded", at: 250)) == .applied("no tickets held: released"))
+            #expect(try await stack.ledger.event(event)?.sold == 0)
+            _ = try await stack.redis.send(["DEL", "tp:{resolve:eventbrite}:order:\(orderID)"])
+        }
+    }
+
     @Test func declinedReleasesAndWaitlistHoldsNothing() async throws {
         try await TestStack.with { stack in
             let (event, lumaID) = try await lumaEvent(stack)

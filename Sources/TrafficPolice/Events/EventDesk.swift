@@ -115,9 +115,46 @@ public struct EventDesk: Sendable {
     {
         guard try await ledger.event(event) != nil else { throw LedgerError.eventNotFound(event) }
         try await ledger.recordRelease(event: event, platform: platform, orderID: orderID, source: source)
-        return try await withRebuild(event) {
+        let result = try await withRebuild(event) {
             try await reservations.release(event: event, channel: .platform(platform), orderID: orderID)
         }
+        // An amended order carries a revision: record the release's, so that an amendment that
+        // Redis decided before it but the ledger records after it cannot bring the order back there.
+        if let order = try await reservations.order(event: event, channel: .platform(platform), orderID: orderID),
+            order.revision > 0
+        {
+            try await ledger.recordAmendment(
+                event: event, platform: platform, order: order, change: "released", enteredRedAlert: false,
+                source: source)
+        }
+        return result
+    }
+
+    /// Amends a platform order to the quantity the platform now gives it (0 releases it; an
+    /// unknown or released order is decided as a new one): see `EventStock.amend`. Safe to repeat.
+    ///
+    /// The order of the steps follows ``apply(event:platform:orderID:quantity:source:)`` and
+    /// ``release(event:platform:orderID:source:)``, so that the ledger never holds a ticket that
+    /// Redis does not: a decrease is written to the ledger first (``Ledger/lowerOrder``), then
+    /// Redis decides, then the ledger records the order exactly as Redis left it, by its revision
+    /// (an increase is thus Redis first, then the ledger). A stale, duplicate or refused step
+    /// re-records the order as Redis holds it, which undoes a lowering that Redis did not make.
+    /// Two amendments of one order running at once can leave the ledger above Redis between their
+    /// steps, never past the capacity (`events.sold` is checked); the later revision wins in both.
+    public func amend(
+        event: EventID, platform: Platform, orderID: String, quantity: Int, version: Int64 = 0, source: OrderSource
+    ) async throws -> AmendmentResult {
+        try EventStock.validate(amendedQuantity: quantity, version: version)
+        guard try await ledger.event(event) != nil else { throw LedgerError.eventNotFound(event) }
+        try await ledger.lowerOrder(event: event, platform: platform, orderID: orderID, to: quantity, version: version)
+        let result = try await withRebuild(event) {
+            try await reservations.amend(
+                event: event, platform: platform, orderID: orderID, quantity: quantity, version: version)
+        }
+        try await ledger.recordAmendment(
+            event: event, platform: platform, order: result.order, change: result.change.rawValue,
+            enteredRedAlert: result.enteredRedAlert, source: source)
+        return result
     }
 
     // MARK: - Helpers

@@ -86,16 +86,10 @@ public struct Ledger: Sendable {
     public func order(_ id: EventID, platform: Platform, orderID: String) async throws -> OrderRecord? {
         let rows = try await postgres.query(
             """
-            SELECT quantity, outcome, excess, released_at IS NOT NULL AS released
+            SELECT platform, platform_order_id, \(Self.orderColumns)
             FROM orders WHERE event_id = $1 AND platform = $2 AND platform_order_id = $3
             """, [id.rawValue, platform.rawValue, orderID])
-        guard let row = rows.first else { return nil }
-        guard let outcome = ReservationOutcome(rawValue: try row.decode("outcome")) else {
-            throw LedgerError.corrupt("order \(orderID) of event \(id)")
-        }
-        return OrderRecord(
-            channel: .platform(platform), orderID: orderID, quantity: try row.decode("quantity"), outcome: outcome,
-            excess: try row.decode("excess"), released: try row.decode("released"))
+        return try rows.first.map { try Self.orderRecord($0, event: id) }
     }
 
     /// Links the event's listing on `platform` to the platform's own event (and ticket class).
@@ -178,6 +172,124 @@ public struct Ledger: Sendable {
         }
     }
 
+    /// The ledger's half of a decrease, written before Redis frees the tickets (as a release is):
+    /// lowers an order that holds more than `quantity` to it (0 releases it) and gives the tickets
+    /// back, unless `version` is older than the order's. Returns whether it lowered anything.
+    /// The amend step's own record (``recordAmendment``) follows and settles the row either way.
+    @discardableResult
+    public func lowerOrder(event: EventID, platform: Platform, orderID: String, to quantity: Int, version: Int64)
+        async throws -> Bool
+    {
+        try await writeChecked(event) { session in
+            let rows = try await session.query(
+                """
+                SELECT platform, platform_order_id, \(Self.orderColumns) FROM orders
+                WHERE event_id = $1 AND platform = $2 AND platform_order_id = $3 FOR UPDATE
+                """, [event.rawValue, platform.rawValue, orderID])
+            guard let row = rows.first else { return false }
+            let order = try Self.orderRecord(row, event: event)
+            guard order.heldQuantity > quantity, version >= order.version else { return false }
+            _ = try await session.query(
+                """
+                UPDATE orders SET quantity = CASE WHEN $4 = 0 THEN quantity ELSE $4 END,
+                    released_at = CASE WHEN $4 = 0 THEN now() ELSE released_at END
+                WHERE event_id = $1 AND platform = $2 AND platform_order_id = $3
+                """, [event.rawValue, platform.rawValue, orderID, quantity])
+            try await Self.giveBack(order.heldQuantity - quantity, event, platform, session: session)
+            return true
+        }
+    }
+
+    /// Records an order as the amend step left it in Redis (`order`, with its revision): the row
+    /// takes the order's state unless the ledger already holds a later revision, `events.sold`
+    /// moves by the change of tickets held, the allocation grows by what was absorbed (and shrinks
+    /// with a decrease in red alert and when closed, as in Redis), and `order_changes` keeps the change.
+    /// Idempotent: the same revision recorded twice changes nothing. Returns whether it changed the row.
+    @discardableResult
+    public func recordAmendment(
+        event: EventID, platform: Platform, order: OrderRecord, change: String, enteredRedAlert: Bool,
+        source: OrderSource
+    ) async throws -> Bool {
+        try await writeChecked(event) { session in
+            let key = [event.rawValue, platform.rawValue, order.orderID]
+            var prior: OrderRecord?
+            for _ in 0..<2 {
+                let rows = try await session.query(
+                    """
+                    SELECT platform, platform_order_id, \(Self.orderColumns) FROM orders
+                    WHERE event_id = $1 AND platform = $2 AND platform_order_id = $3 FOR UPDATE
+                    """, key)
+                if let row = rows.first {
+                    prior = try Self.orderRecord(row, event: event)
+                    break
+                }
+                let inserted = try await session.query(
+                    """
+                    INSERT INTO orders (event_id, platform, platform_order_id, quantity, outcome, excess, source,
+                        released_at, target, version, revision)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END, $9, $10, $11)
+                    ON CONFLICT (event_id, platform, platform_order_id) DO NOTHING
+                    """,
+                    key + [
+                        order.quantity, order.outcome.rawValue, order.excess, source.rawValue, order.released,
+                        order.target, order.version, order.revision,
+                    ])
+                if inserted.affectedRows == 1 { break }
+                // A concurrent write committed the row after the SELECT looked: lock and read it now.
+            }
+            if let prior {
+                guard prior.revision <= order.revision, prior != order else { return false }
+                _ = try await session.query(
+                    """
+                    UPDATE orders SET quantity = $4, outcome = $5, excess = $6,
+                        released_at = CASE WHEN $7 THEN coalesce(released_at, now()) END,
+                        target = $8, version = $9, revision = $10
+                    WHERE event_id = $1 AND platform = $2 AND platform_order_id = $3
+                    """,
+                    key + [
+                        order.quantity, order.outcome.rawValue, order.excess, order.released, order.target,
+                        order.version, order.revision,
+                    ])
+            }
+            let before = prior?.heldQuantity ?? 0
+            let after = order.heldQuantity
+            if after > before {
+                _ = try await session.query(
+                    "UPDATE events SET sold = sold + $2, updated_at = now() WHERE id = $1", [event.rawValue, after - before])
+            } else {
+                try await Self.giveBack(before - after, event, platform, session: session)
+            }
+            let grown = order.excess - (prior?.excess ?? 0)
+            if grown > 0 {
+                _ = try await session.query(
+                    "UPDATE listings SET allocation = allocation + $3 WHERE event_id = $1 AND platform = $2",
+                    [event.rawValue, platform.rawValue, grown])
+            }
+            if enteredRedAlert {
+                try await Self.closePlatforms(event, mode: .redAlert, session: session)
+            }
+            _ = try await session.query(
+                """
+                INSERT INTO order_changes (event_id, platform, platform_order_id, change, from_quantity, to_quantity,
+                    target, version, revision, source)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                """, key + [change, before, after, order.target, order.version, order.revision, source.rawValue])
+            return true
+        }
+    }
+
+    /// The amendments the ledger applied to one order, oldest first: (change, from, to) per row.
+    public func orderChanges(_ id: EventID, platform: Platform, orderID: String) async throws
+        -> [(change: String, from: Int, to: Int)]
+    {
+        try await postgres.query(
+            """
+            SELECT change, from_quantity, to_quantity FROM order_changes
+            WHERE event_id = $1 AND platform = $2 AND platform_order_id = $3 ORDER BY id
+            """, [id.rawValue, platform.rawValue, orderID]
+        ).map { (try $0.decode("change"), try $0.decode("from_quantity"), try $0.decode("to_quantity")) }
+    }
+
     /// Records a box-office sale with the approving operator's name. Idempotent per sale id.
     @discardableResult
     public func recordBoxOfficeSale(
@@ -215,21 +327,9 @@ public struct Ledger: Sendable {
     public func orders(_ id: EventID) async throws -> [OrderRecord] {
         var records: [OrderRecord] = []
         for row in try await postgres.query(
-            """
-            SELECT platform, platform_order_id, quantity, outcome, excess, released_at IS NOT NULL AS released
-            FROM orders WHERE event_id = $1
-            """, [id.rawValue])
+            "SELECT platform, platform_order_id, \(Self.orderColumns) FROM orders WHERE event_id = $1", [id.rawValue])
         {
-            guard let platform = Platform(rawValue: try row.decode("platform")),
-                let outcome = ReservationOutcome(rawValue: try row.decode("outcome"))
-            else {
-                throw LedgerError.corrupt("order \(row["platform_order_id"] ?? "?") of event \(id)")
-            }
-            records.append(
-                OrderRecord(
-                    channel: .platform(platform), orderID: try row.decode("platform_order_id"),
-                    quantity: try row.decode("quantity"), outcome: outcome, excess: try row.decode("excess"),
-                    released: try row.decode("released")))
+            records.append(try Self.orderRecord(row, event: id))
         }
         for row in try await postgres.query(
             "SELECT id, quantity FROM box_office_sales WHERE event_id = $1", [id.rawValue])
@@ -282,16 +382,41 @@ public struct Ledger: Sendable {
             throw LedgerError.corrupt("order outcome \(row["outcome"] ?? "NULL")")
         }
         guard outcome.holdsTickets, quantity > 0 else { return .releasedNothingHeld }
+        try await giveBack(quantity, event, platform, session: session)
+        return .released
+    }
+
+    /// Gives `quantity` tickets of a platform back (a release or a decrease): `events.sold` goes
+    /// down, and a closed platform keeps allocation = sold (as the scripts do in Redis).
+    private static func giveBack(_ quantity: Int, _ event: EventID, _ platform: Platform, session: PostgresSession)
+        async throws
+    {
+        guard quantity > 0 else { return }
         _ = try await session.query(
             "UPDATE events SET sold = sold - $2, updated_at = now() WHERE id = $1", [event.rawValue, quantity])
-        // A closed platform keeps allocation = sold (as the release script does in Redis).
         _ = try await session.query(
             """
             UPDATE listings l SET allocation = greatest(l.allocation - $3, 0)
             FROM events e
             WHERE l.event_id = $1 AND l.platform = $2 AND e.id = l.event_id AND e.mode IN ('red_alert', 'closed')
             """, [event.rawValue, platform.rawValue, quantity])
-        return .released
+    }
+
+    /// The columns ``orderRecord(_:event:)`` reads (after `platform` and `platform_order_id`).
+    private static let orderColumns =
+        "quantity, outcome, excess, released_at IS NOT NULL AS released, target, version, revision"
+
+    private static func orderRecord(_ row: PostgresRow, event: EventID) throws -> OrderRecord {
+        guard let platform = Platform(rawValue: try row.decode("platform")),
+            let outcome = ReservationOutcome(rawValue: try row.decode("outcome"))
+        else {
+            throw LedgerError.corrupt("order \(row["platform_order_id"] ?? "?") of event \(event)")
+        }
+        return OrderRecord(
+            channel: .platform(platform), orderID: try row.decode("platform_order_id"),
+            quantity: try row.decode("quantity"), outcome: outcome, excess: try row.decode("excess"),
+            released: try row.decode("released"), target: try row.decodeIfPresent("target"),
+            version: try row.decode("version"), revision: try row.decode("revision"))
     }
 
     private static func closePlatforms(_ event: EventID, mode: EventMode, session: PostgresSession) async throws {

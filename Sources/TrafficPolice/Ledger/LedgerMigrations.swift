@@ -4,7 +4,7 @@ import PostgresBridge
 ///
 /// Never edit a migration that has shipped: add the next version instead.
 public enum LedgerMigrations {
-    public static let all: [PostgresMigration] = [v1]
+    public static let all: [PostgresMigration] = [v1, v2]
 
     /// Events, listings, orders and box-office sales.
     ///
@@ -63,5 +63,40 @@ public enum LedgerMigrations {
                 created_at  timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (event_id, id)
             );
+            """)
+
+    /// Order amendments: an order's quantity changes after it was decided, or a released order comes back.
+    ///
+    /// `orders` gains what the Redis orders hash keeps of an amendment (`target`: the quantity the
+    /// platform last asked for, NULL when it is the order's own; `version`: the platform's version of
+    /// it; `revision`: Redis's count of the order's changes, so that an older change never overwrites
+    /// a newer one), and `order_changes` keeps the history of every amendment the ledger applied.
+    static let v2 = PostgresMigration(
+        version: 2, name: "order amendments",
+        sql: """
+            ALTER TABLE orders
+                ADD COLUMN target   integer CHECK (target >= 0),
+                ADD COLUMN version  bigint NOT NULL DEFAULT 0 CHECK (version >= 0),
+                ADD COLUMN revision integer NOT NULL DEFAULT 0 CHECK (revision >= 0);
+
+            CREATE TABLE order_changes (
+                id                bigserial PRIMARY KEY,
+                event_id          text NOT NULL,
+                platform          text NOT NULL,
+                platform_order_id text NOT NULL,
+                change            text NOT NULL,
+                from_quantity     integer NOT NULL CHECK (from_quantity >= 0),
+                to_quantity       integer NOT NULL CHECK (to_quantity >= 0),
+                target            integer NOT NULL CHECK (target >= 0),
+                version           bigint NOT NULL,
+                revision          integer NOT NULL,
+                source            text NOT NULL,
+                created_at        timestamptz NOT NULL DEFAULT now(),
+                FOREIGN KEY (event_id, platform, platform_order_id)
+                    REFERENCES orders (event_id, platform, platform_order_id) ON DELETE CASCADE
+            );
+            CREATE INDEX order_changes_order ON order_changes (event_id, platform, platform_order_id);
+            COMMENT ON TABLE order_changes IS
+                'Every amendment of a platform order the ledger applied: tickets held before and after, the quantity the platform asked for, its version and the Redis revision.';
             """)
 }

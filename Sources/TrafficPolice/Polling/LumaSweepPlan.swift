@@ -11,12 +11,15 @@ import TrafficPoliceCore
 /// | Luma says                                | the ledger has                     | → |
 /// |------------------------------------------|------------------------------------|---|
 /// | `approved`                               | nothing                            | `missingOrder` (reserve) |
+/// | `approved` with n tickets                | an unreleased order asked for ≠ n  | `quantityChanged` (amend to n) |
+/// | `approved`                               | a released order                   | `reapproved` (amend: decided as a new order) |
 /// | `declined`                               | an unreleased order, or nothing    | `declined` (release; a tombstone when never seen) |
 /// | `waitlist`, `pending_approval`, `invited`| an order holding tickets           | `holdsNothing` (release) |
 ///
-/// What the webhook path cannot change is reported as a ``Drift`` instead: an order keeps its first
-/// quantity and a released order stays released (the reservation step answers a repeat with the
-/// first outcome), so replaying those guests would change nothing.
+/// A correction's job is a `guest.updated`, which the handler applies as the guest's current state
+/// (an amendment: raised, lowered or back from a release). "Asked for" is the order's target: an
+/// increase that was refused (overbooked) is not queued again while Luma still asks for it.
+/// What no replay can change is reported as a ``Drift``.
 public struct LumaSweepPlan: Sendable, Hashable {
     /// A guest as the sweep read it from `GET /v1/events/guests/list`.
     public struct Guest: Sendable, Hashable {
@@ -46,19 +49,32 @@ public struct LumaSweepPlan: Sendable, Hashable {
             case declined
             /// Waitlisted, pending or invited on Luma while the ledger holds tickets for it.
             case holdsNothing = "holds_nothing"
+            /// Approved with another ticket count than the ledger's order asked for.
+            case quantityChanged = "quantity_changed"
+            /// Approved on Luma while the ledger's order is released (declined, then approved again).
+            case reapproved
         }
 
         public var guest: Guest
         public var reason: Reason
+        /// The ledger order's revision (``OrderRecord/revision``; 0 when never amended or unknown).
+        public var ledgerRevision: Int
 
-        public init(guest: Guest, reason: Reason) {
+        public init(guest: Guest, reason: Reason, ledgerRevision: Int = 0) {
             self.guest = guest
             self.reason = reason
+            self.ledgerRevision = ledgerRevision
         }
 
-        /// Names the sweep and the guest's state, so that repeated sweeps add one job per state change.
+        /// Names the sweep, the guest's state and (for amendments, or once the order was amended) the
+        /// ledger's revision, so that repeated sweeps add one job per state change — and a guest
+        /// approved again with the same tickets after a decline is queued again.
         public var dedupeKey: String {
-            "luma-sweep:\(guest.id):\(guest.approvalStatus):\(guest.ticketIDs.count)"
+            let key = "luma-sweep:\(guest.id):\(guest.approvalStatus):\(guest.ticketIDs.count)"
+            switch reason {
+            case .quantityChanged, .reapproved: return key + ":\(reason.rawValue):r\(ledgerRevision)"
+            case .missingOrder, .declined, .holdsNothing: return ledgerRevision > 0 ? key + ":r\(ledgerRevision)" : key
+            }
         }
 
         /// The job: a `guest.updated` body in Luma's webhook shape, which ``LumaGuestDelivery`` parses.
@@ -81,10 +97,6 @@ public struct LumaSweepPlan: Sendable, Hashable {
 
     /// A difference the webhook path cannot apply: logged and counted for an operator.
     public enum Drift: Sendable, Hashable {
-        /// Approved with another ticket count than the ledger's order (the first quantity stays).
-        case quantityChanged(guestID: String, ledger: Int, luma: Int)
-        /// Approved on Luma while the ledger's order is released (a release is final).
-        case reapproved(guestID: String, tickets: Int)
         /// An `approval_status` this version does not know (e.g. `session`): left alone.
         case unknownStatus(guestID: String, status: String)
         /// The ledger holds tickets for a guest Luma did not list (only judged after a complete read).
@@ -93,8 +105,6 @@ public struct LumaSweepPlan: Sendable, Hashable {
         /// A metrics label.
         public var kind: String {
             switch self {
-            case .quantityChanged: "quantity_changed"
-            case .reapproved: "reapproved"
             case .unknownStatus: "unknown_status"
             case .unknownToLuma: "unknown_to_luma"
             }
@@ -102,8 +112,7 @@ public struct LumaSweepPlan: Sendable, Hashable {
 
         public var guestID: String {
             switch self {
-            case .quantityChanged(let id, _, _), .reapproved(let id, _), .unknownStatus(let id, _),
-                .unknownToLuma(let id, _):
+            case .unknownStatus(let id, _), .unknownToLuma(let id, _):
                 id
             }
         }
@@ -148,16 +157,21 @@ public struct LumaSweepPlan: Sendable, Hashable {
                 corrections.append(Correction(guest: guest, reason: .missingOrder))
                 return
             }
-            // An unreleased overbooked order is known: the handler already asked for the guest's cancellation.
+            // An order (or increase) refused for the quantity Luma still asks for is known: the
+            // handler already asked for the guest's cancellation; its target is that quantity.
             if order.released {
-                drifts.append(.reapproved(guestID: guest.id, tickets: guest.quantity))
-            } else if order.outcome.holdsTickets && order.quantity != guest.quantity {
-                drifts.append(.quantityChanged(guestID: guest.id, ledger: order.quantity, luma: guest.quantity))
+                corrections.append(Correction(guest: guest, reason: .reapproved, ledgerRevision: order.revision))
+            } else if order.target != guest.quantity {
+                corrections.append(Correction(guest: guest, reason: .quantityChanged, ledgerRevision: order.revision))
             }
         case "declined":
-            if order?.released != true { corrections.append(Correction(guest: guest, reason: .declined)) }
+            if order?.released != true {
+                corrections.append(Correction(guest: guest, reason: .declined, ledgerRevision: order?.revision ?? 0))
+            }
         case "waitlist", "pending_approval", "invited":
-            if let order, order.heldQuantity > 0 { corrections.append(Correction(guest: guest, reason: .holdsNothing)) }
+            if let order, order.heldQuantity > 0 {
+                corrections.append(Correction(guest: guest, reason: .holdsNothing, ledgerRevision: order.revision))
+            }
         default:
             drifts.append(.unknownStatus(guestID: guest.id, status: guest.approvalStatus))
         }

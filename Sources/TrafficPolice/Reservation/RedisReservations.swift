@@ -47,6 +47,38 @@ public struct RedisReservations: Sendable {
         return result
     }
 
+    /// Amends one platform order to the quantity the platform now gives it (0 releases it); see
+    /// `EventStock.amend` for the rules. Idempotent per target quantity; stale by version.
+    public func amend(event: EventID, platform: Platform, orderID: String, quantity: Int, version: Int64 = 0)
+        async throws -> AmendmentResult
+    {
+        try EventStock.validate(amendedQuantity: quantity, version: version)
+        let reply = try await run(
+            ReservationScripts.amend, event, [platform.rawValue, orderID, String(quantity), String(version)])
+        guard let items = reply.array, items.count == 6, let changeText = items[0].string,
+            let change = AmendmentResult.Change(rawValue: changeText), let encoded = items[1].string,
+            let order = Self.decode(encoded, channel: .platform(platform), orderID: orderID),
+            let previous = items[2].integer, let excess = items[3].integer, let stock = items[4].integer,
+            let entered = items[5].integer
+        else {
+            throw ReservationError.unexpectedReply("\(reply)")
+        }
+        return AmendmentResult(
+            change: change, order: order, previousQuantity: Int(previous), excess: Int(excess), stockAfter: Int(stock),
+            enteredRedAlert: entered == 1)
+    }
+
+    /// The order as Redis holds it now, or nil when Redis never saw it.
+    public func order(event: EventID, channel: SalesChannel, orderID: String) async throws -> OrderRecord? {
+        let reply: RedisReply
+        do {
+            reply = try await redis.send(["HGET", EventKeys(event).orders, OrderRecord.key(channel, orderID)])
+        } catch let error as RedisError {
+            throw ReservationError.redis(error)
+        }
+        return reply.string.flatMap { Self.decode($0, channel: channel, orderID: orderID) }
+    }
+
     /// A box-office sale from the free stock; idempotent per sale id; refused in fail-safe.
     public func sellBoxOffice(event: EventID, saleID: String, quantity: Int) async throws -> BoxOfficeResult {
         try EventStock.validate(quantity: quantity)
@@ -153,8 +185,33 @@ public struct RedisReservations: Sendable {
             enteredRedAlert: entered == 1)
     }
 
+    /// `outcome|quantity|excess|released`, then `|target|version|revision` when the order carries
+    /// anything of an amendment (as the scripts' `encode_order`).
     static func encode(_ order: OrderRecord) -> String {
-        "\(order.outcome.rawValue)|\(order.quantity)|\(order.excess)|\(order.released ? 1 : 0)"
+        let plain = "\(order.outcome.rawValue)|\(order.quantity)|\(order.excess)|\(order.released ? 1 : 0)"
+        let derivedTarget = order.released ? 0 : order.quantity
+        guard order.revision > 0 || order.version != 0 || order.target != derivedTarget else { return plain }
+        return plain + "|\(order.target)|\(order.version)|\(order.revision)"
+    }
+
+    /// Reads an order from its encoding in the orders hash; nil when it is not one.
+    static func decode(_ text: String, channel: SalesChannel, orderID: String) -> OrderRecord? {
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 4 || parts.count == 7, let outcome = ReservationOutcome(rawValue: String(parts[0])),
+            let quantity = Int(parts[1]), let excess = Int(parts[2]), parts[3] == "0" || parts[3] == "1"
+        else { return nil }
+        var order = OrderRecord(
+            channel: channel, orderID: orderID, quantity: quantity, outcome: outcome, excess: excess,
+            released: parts[3] == "1")
+        if parts.count == 7 {
+            guard let target = Int(parts[4]), let version = Int64(parts[5]), let revision = Int(parts[6]) else {
+                return nil
+            }
+            order.target = target
+            order.version = version
+            order.revision = revision
+        }
+        return order
     }
 
     private static func stringHash(_ reply: RedisReply) -> [String: String] {

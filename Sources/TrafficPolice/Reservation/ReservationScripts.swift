@@ -5,7 +5,8 @@ import RedisBridge
 /// They implement exactly the decisions of `EventStock` (TrafficPoliceCore), which is their
 /// reference model; the differential tests run both on the same random histories.
 /// Every script takes `EventKeys.all` as KEYS: stock, allocation, sold, orders, meta.
-/// An order is stored in the orders hash as `outcome|quantity|excess|released`.
+/// An order is stored in the orders hash as `outcome|quantity|excess|released`, followed by
+/// `|target|version|revision` once an amendment touched it (`OrderRecord`'s fields).
 public enum ReservationScripts {
     /// Shared Lua: the platforms, and the soft-cap check that enters red alert.
     private static let prelude = """
@@ -29,9 +30,73 @@ public enum ReservationScripts {
           redis.call('HSET', KEYS[5], 'mode', 'red_alert')
           return 1
         end
+        -- An error reply for a platform or a whole number below `least`, else nil.
+        local function invalid(platform, qty, least, what)
+          if platform ~= 'eventbrite' and platform ~= 'luma' and platform ~= 'meetup' then
+            return redis.error_reply('ERR unknown platform ' .. tostring(platform))
+          end
+          if not qty or qty < least or qty ~= math.floor(qty) then return redis.error_reply('ERR ' .. what) end
+          return nil
+        end
         local function load_stock()
           local stock = tonumber(redis.call('GET', KEYS[1]))
           if not stock then return nil end
+          return stock
+        end
+        local function parse_order(text)
+          local o, q, e, r, rest = string.match(text, '^(%a+)|(%d+)|(%d+)|(%d)(.*)$')
+          local order = {outcome = o, quantity = tonumber(q), excess = tonumber(e), released = r == '1'}
+          local t, v, rev = string.match(rest, '^|(%d+)|(%d+)|(%d+)$')
+          if t then
+            order.target, order.version, order.revision = tonumber(t), v, tonumber(rev)
+          else
+            order.version, order.revision = '0', 0
+            if order.released then order.target = 0 else order.target = order.quantity end
+          end
+          return order
+        end
+        local function encode_order(o)
+          local text = o.outcome .. '|' .. o.quantity .. '|' .. o.excess .. '|' .. (o.released and '1' or '0')
+          local derived = o.quantity
+          if o.released then derived = 0 end
+          if o.revision > 0 or o.version ~= '0' or o.target ~= derived then
+            text = text .. '|' .. o.target .. '|' .. o.version .. '|' .. o.revision
+          end
+          return text
+        end
+        local function held(o)
+          if o.outcome ~= 'overbooked' and not o.released then return o.quantity end
+          return 0
+        end
+        -- qty new tickets on platform by the reservation rule; returns outcome, excess, stock.
+        local function take(platform, qty, stock)
+          local a = tonumber(redis.call('HGET', KEYS[2], platform)) or 0
+          local s = tonumber(redis.call('HGET', KEYS[3], platform)) or 0
+          local outcome, excess = 'accepted', 0
+          if s + qty > a or qty > stock then
+            excess = s + qty - a
+            if excess <= stock - unsold_allocation() and qty <= stock then
+              outcome = 'absorbed'
+              redis.call('HSET', KEYS[2], platform, a + excess)
+            else
+              return 'overbooked', 0, stock
+            end
+          end
+          stock = stock - qty
+          redis.call('SET', KEYS[1], stock)
+          redis.call('HINCRBY', KEYS[3], platform, qty)
+          return outcome, excess, stock
+        end
+        -- Gives qty tickets of channel back, as a release does; returns the stock.
+        local function give_back(channel, qty)
+          local stock = redis.call('INCRBY', KEYS[1], qty)
+          redis.call('HINCRBY', KEYS[3], channel, -qty)
+          local mode = redis.call('HGET', KEYS[5], 'mode')
+          if channel ~= 'box_office' and (mode == 'red_alert' or mode == 'closed') then
+            local a = (tonumber(redis.call('HGET', KEYS[2], channel)) or 0) - qty
+            if a < 0 then a = 0 end
+            redis.call('HSET', KEYS[2], channel, a)
+          end
           return stock
         end
         """
@@ -43,12 +108,8 @@ public enum ReservationScripts {
     public static let reserve = RedisScript(
         prelude + "\n" + """
             local platform, order_id, qty = ARGV[1], ARGV[2], tonumber(ARGV[3])
-            if platform ~= 'eventbrite' and platform ~= 'luma' and platform ~= 'meetup' then
-              return redis.error_reply('ERR unknown platform ' .. tostring(platform))
-            end
-            if not qty or qty < 1 or qty ~= math.floor(qty) then
-              return redis.error_reply('ERR quantity must be a positive integer')
-            end
+            local err = invalid(platform, qty, 1, 'quantity must be a positive integer')
+            if err then return err end
             local stock = load_stock()
             if not stock then return redis.error_reply('NOEVENT event counters are not loaded') end
             local field = platform .. ':' .. order_id
@@ -59,25 +120,10 @@ public enum ReservationScripts {
               if outcome == 'overbooked' then verdict = 0 end
               return {verdict, outcome, 1, tonumber(excess), stock, 0, tonumber(first_qty)}
             end
-            local a = tonumber(redis.call('HGET', KEYS[2], platform)) or 0
-            local s = tonumber(redis.call('HGET', KEYS[3], platform)) or 0
-            local outcome, excess = 'overbooked', 0
-            if s + qty <= a and qty <= stock then
-              outcome = 'accepted'
-            else
-              excess = s + qty - a
-              if excess <= stock - unsold_allocation() and qty <= stock then
-                outcome = 'absorbed'
-                redis.call('HSET', KEYS[2], platform, a + excess)
-              else
-                excess = 0
-              end
-            end
+            local outcome, excess
+            outcome, excess, stock = take(platform, qty, stock)
             redis.call('HSET', KEYS[4], field, outcome .. '|' .. qty .. '|' .. excess .. '|0')
             if outcome == 'overbooked' then return {0, outcome, 0, 0, stock, 0, qty} end
-            stock = stock - qty
-            redis.call('SET', KEYS[1], stock)
-            redis.call('HINCRBY', KEYS[3], platform, qty)
             return {1, outcome, 0, excess, stock, check_soft_cap(stock), qty}
             """)
 
@@ -93,20 +139,78 @@ public enum ReservationScripts {
               redis.call('HSET', KEYS[4], field, 'overbooked|0|0|1')
               return 'unknown_order'
             end
-            local outcome, qty, excess, released = string.match(prior, '^(%a+)|(%d+)|(%d+)|(%d)$')
-            if released == '1' then return 'already_released' end
-            redis.call('HSET', KEYS[4], field, outcome .. '|' .. qty .. '|' .. excess .. '|1')
-            if outcome == 'overbooked' or tonumber(qty) == 0 then return 'released_nothing_held' end
-            redis.call('INCRBY', KEYS[1], qty)
-            redis.call('HINCRBY', KEYS[3], channel, -tonumber(qty))
-            local mode = redis.call('HGET', KEYS[5], 'mode')
-            if channel ~= 'box_office' and (mode == 'red_alert' or mode == 'closed') then
-              local a = tonumber(redis.call('HGET', KEYS[2], channel)) or 0
-              a = a - tonumber(qty)
-              if a < 0 then a = 0 end
-              redis.call('HSET', KEYS[2], channel, a)
-            end
+            local order = parse_order(prior)
+            if order.released then return 'already_released' end
+            local h = held(order)
+            order.released, order.target = true, 0
+            if order.revision > 0 then order.revision = order.revision + 1 end
+            redis.call('HSET', KEYS[4], field, encode_order(order))
+            if h == 0 then return 'released_nothing_held' end
+            give_back(channel, h)
             return 'released'
+            """)
+
+    /// ARGV: platform, order id, quantity (0 to release), version (the platform's, ≥ 0; 0 unknown).
+    /// Returns `{change, order, previous_held, excess, stock, entered_red_alert}` where change is an
+    /// `AmendmentResult.Change` raw value and order the order's encoding after the step.
+    /// Exactly `EventStock.amend`: see its rules.
+    public static let amend = RedisScript(
+        prelude + "\n" + """
+            local platform, order_id, qty, version = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+            local err = invalid(platform, qty, 0, 'amended quantity must be a whole number from 0')
+              or invalid(platform, tonumber(string.match(version or '', '^%d+$')), 0,
+                'amended quantity version must be a whole number from 0')
+            if err then return err end
+            local stock = load_stock()
+            if not stock then return redis.error_reply('NOEVENT event counters are not loaded') end
+            local field = platform .. ':' .. order_id
+            local text = redis.call('HGET', KEYS[4], field)
+            local order, h = nil, 0
+            if text then
+              order = parse_order(text)
+              h = held(order)
+              if tonumber(version) < tonumber(order.version) then return {'stale', text, h, 0, stock, 0} end
+              if order.target == qty then
+                if tonumber(version) > tonumber(order.version) then
+                  order.version = version
+                  text = encode_order(order)
+                  redis.call('HSET', KEYS[4], field, text)
+                end
+                return {'duplicate', text, h, 0, stock, 0}
+              end
+            end
+            local existed = order ~= nil
+            if not order then
+              order = {outcome = 'overbooked', quantity = 0, excess = 0, released = true, version = '0', revision = 0}
+            end
+            order.target = qty
+            if tonumber(version) > tonumber(order.version) then order.version = version end
+            order.revision = order.revision + 1
+            local change, excess, entered = 'unchanged', 0, 0
+            if qty < h then
+              stock = give_back(platform, h - qty)
+              if qty == 0 then order.released = true else order.quantity = qty end
+              change = 'decreased'
+            elseif qty == h then
+              if qty == 0 then order.released = true end
+            else
+              local outcome, grown
+              outcome, grown, stock = take(platform, qty - h, stock)
+              if outcome ~= 'overbooked' then
+                excess = grown
+                order.excess = order.excess + grown
+                if h == 0 or outcome == 'absorbed' then order.outcome = outcome end
+                order.quantity, order.released = qty, false
+                entered = check_soft_cap(stock)
+                change = 'increased'
+              else
+                if not existed then order.quantity, order.released = qty, false end
+                change = 'refused'
+              end
+            end
+            text = encode_order(order)
+            redis.call('HSET', KEYS[4], field, text)
+            return {change, text, h, excess, stock, entered}
             """)
 
     /// ARGV: sale id, quantity.

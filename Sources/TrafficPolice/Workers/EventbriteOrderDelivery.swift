@@ -10,6 +10,11 @@ import TrafficPoliceCore
 /// attempt spent) and the resolver — which reads every new order of an event in batches — puts it
 /// back once it knows the order. A change to an order (refund, update) is answered only by a
 /// reading made after the delivery arrived. Pings that name no order are acknowledged and ignored.
+///
+/// A resolved order with attendees is reserved; once reserved, a reading with fewer attendees than
+/// the order holds (some refunded or cancelled: a partial refund) amends it down to them
+/// (`EventDesk.amend`, version = when the order was read, so an older reading changes nothing);
+/// a reading with none releases it.
 public struct EventbriteOrderDelivery: Sendable {
     public let cache: EventbriteOrderCache
     public let apiURLPolicy: EventbriteAPIURLPolicy
@@ -56,6 +61,17 @@ public struct EventbriteOrderDelivery: Sendable {
             "EVENT_ID": "\(event)", "PLATFORM": "eventbrite", "ORDER_ID": "\(reference.orderID)",
         ]
         do {
+            // Fewer attendees than the order holds: some were refunded or cancelled (a partial refund).
+            if order.quantity > 0,
+                let held = try await desk.reservations.order(
+                    event: event, channel: .platform(.eventbrite), orderID: reference.orderID),
+                !held.released, held.heldQuantity > order.quantity
+            {
+                let result = try await desk.amend(
+                    event: event, platform: .eventbrite, orderID: reference.orderID, quantity: order.quantity,
+                    version: order.readAtMilliseconds, source: .webhook)
+                return .applied(result.summary)
+            }
             if order.quantity > 0 {
                 let result = try await desk.apply(
                     event: event, platform: .eventbrite, orderID: reference.orderID, quantity: order.quantity,

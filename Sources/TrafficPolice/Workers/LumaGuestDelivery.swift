@@ -24,6 +24,10 @@ public struct LumaGuestDelivery: Sendable, Hashable {
     public var lumaEventID: String
     public var intent: Intent
 
+    /// Whether the delivery is the guest's state when it was sent (`guest.updated`, as Luma sends on
+    /// a change and as the sweep queues its corrections), rather than a view of its registration.
+    public var isCurrentState: Bool { type == "guest.updated" }
+
     /// Parses the body. Returns nil for a well-formed delivery of another type (nothing to apply);
     /// throws ``MalformedPayload`` when the body is not a guest payload it claims to be.
     public static func parse(_ body: String, kind: String) throws -> LumaGuestDelivery? {

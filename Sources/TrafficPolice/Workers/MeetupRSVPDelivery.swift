@@ -1,4 +1,5 @@
 import Foundation
+import PlatformClients
 import TrafficPoliceCore
 
 /// One state of one Meetup RSVP as the poller queues it (Meetup sends no webhooks): the job's body
@@ -16,6 +17,12 @@ public struct MeetupRSVPDelivery: Sendable, Hashable {
     public init(meetupEventID: String, rsvp: MeetupRSVP) {
         self.meetupEventID = meetupEventID
         self.rsvp = rsvp
+    }
+
+    /// The amendment version of this state: the RSVP's `updated` in ms since 1970, 0 when it does not parse.
+    public var version: Int64 {
+        guard let date = PlatformDate.parse(rsvp.updated) else { return 0 }
+        return min(max(Int64((date.timeIntervalSince1970 * 1000).rounded()), 0), EventStock.maximumVersion)
     }
 
     /// The queue's dedupe key: one job per distinct state of an RSVP.

@@ -5,7 +5,14 @@ import TrafficPoliceCore
 /// Applies deliveries to the event desk: the reservation (or release) in Redis, then the ledger —
 /// both idempotent, so a job handed out twice changes nothing the second time.
 ///
-/// - Luma guest deliveries are applied (one order per guest, see ``LumaGuestDelivery``).
+/// - Luma guest deliveries are applied (one order per guest, see ``LumaGuestDelivery``). A guest
+///   never seen is reserved. A known guest is amended (`EventDesk.amend`, version = when the
+///   delivery was received) to its ticket count when the delivery is its current state — a
+///   `guest.updated`, which is also what the Luma sweep queues — so a changed ticket count is
+///   raised or lowered and a declined guest approved again comes back as a new order; from
+///   `guest.registered` and `ticket.registered`, which describe the guest at registration and may
+///   arrive late and in any order, only a raise of a held order is applied (a lower count, or an
+///   approval after a decline, is a repeat: the sweep settles what the webhooks could not).
 /// - A Luma delivery for an event no one linked is ignored with a warning (Luma webhooks are
 ///   calendar-wide, so other events' guests are expected; the nightly reconcile catches a late link).
 /// - Eventbrite deliveries are applied once the order resolver has read their order
@@ -56,6 +63,15 @@ public struct OrderDeliveryHandler: DeliveryHandler {
         do {
             switch guest.intent {
             case .reserve(let quantity):
+                if let current = try await currentOrder(event: event, guestID: guest.guestID),
+                    guest.isCurrentState || (!current.released && current.heldQuantity < quantity)
+                {
+                    let result = try await desk.amend(
+                        event: event, platform: .luma, orderID: guest.guestID, quantity: quantity,
+                        version: delivery.receivedAtMilliseconds, source: .webhook)
+                    result.logOverbooking(platform: "Luma", logger: logger, metadata: metadata)
+                    return .applied(result.summary)
+                }
                 let result = try await desk.apply(
                     event: event, platform: .luma, orderID: guest.guestID, quantity: quantity, source: source)
                 metadata["OUTCOME"] = "\(result.outcome.rawValue)"
@@ -84,12 +100,15 @@ public struct OrderDeliveryHandler: DeliveryHandler {
         if let order = try await desk.ledger.order(event, platform: .luma, orderID: guestID), order.heldQuantity > 0 {
             return true
         }
-        let reply = try await desk.reservations.redis.send(
-            ["HGET", EventKeys(event).orders, OrderRecord.key(.platform(.luma), guestID)])
-        guard let encoded = reply.string else { return false }
-        // `outcome|quantity|excess|released`
-        let parts = encoded.split(separator: "|")
-        guard parts.count == 4, let outcome = ReservationOutcome(rawValue: String(parts[0])) else { return false }
-        return outcome.holdsTickets && parts[3] == "0"
+        return try await desk.reservations.order(event: event, channel: .platform(.luma), orderID: guestID)?
+            .heldQuantity ?? 0 > 0
+    }
+
+    /// The guest's order as Redis holds it (it decides first), else as the ledger does; nil when never seen.
+    private func currentOrder(event: EventID, guestID: String) async throws -> OrderRecord? {
+        if let order = try await desk.reservations.order(event: event, channel: .platform(.luma), orderID: guestID) {
+            return order
+        }
+        return try await desk.ledger.order(event, platform: .luma, orderID: guestID)
     }
 }

@@ -23,7 +23,8 @@ public struct EventStock: Sendable, Hashable {
     /// The counters implied by a ledger: allocations and mode as recorded, sold and stock from the orders.
     ///
     /// A ledger whose sold count reached the soft cap is in red alert whatever mode it recorded last
-    /// (the process may have stopped between the reservation and the ledger's mode update).
+    /// (the process may have stopped between the reservation and the ledger's mode update); in red
+    /// alert and when closed every allocation is what its platform holds, as the scripts keep it.
     public init(policy: CapacityPolicy, allocations: [Platform: Int], mode: EventMode, orders: [OrderRecord]) {
         self.policy = policy
         self.allocation = Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, max(allocations[$0] ?? 0, 0)) })
@@ -42,6 +43,10 @@ public struct EventStock: Sendable, Hashable {
         }
         if mode == .open && totalSold >= policy.softCap {
             enterRedAlert()
+        } else if mode == .redAlert || mode == .closed {
+            // A closed platform's allocation is what it holds, whatever order the ledger's writes
+            // of an absorption and of the close were committed in.
+            closePlatforms()
         }
     }
 
@@ -71,6 +76,18 @@ public struct EventStock: Sendable, Hashable {
                 outcome: prior.outcome, quantity: prior.quantity, duplicate: true, excess: prior.excess, stockAfter: stock, enteredRedAlert: false)
         }
         let channel = SalesChannel.platform(platform)
+        let (outcome, excess) = take(quantity, on: platform)
+        orders[key] = OrderRecord(channel: channel, orderID: orderID, quantity: quantity, outcome: outcome, excess: excess)
+        let entered = outcome.holdsTickets && checkSoftCap()
+        return ReservationResult(
+            outcome: outcome, quantity: quantity, duplicate: false, excess: excess, stockAfter: stock, enteredRedAlert: entered)
+    }
+
+    /// Decides `quantity` new tickets on `platform` by the reservation rule and takes them when
+    /// they are covered: accepted within the allocation, absorbed (the allocation grows by the
+    /// excess) from the free stock, or overbooked (nothing changes, excess 0).
+    private mutating func take(_ quantity: Int, on platform: Platform) -> (ReservationOutcome, excess: Int) {
+        let channel = SalesChannel.platform(platform)
         let soldHere = sold[channel] ?? 0
         let allocated = allocation[platform] ?? 0
         let outcome: ReservationOutcome
@@ -83,19 +100,111 @@ public struct EventStock: Sendable, Hashable {
                 outcome = .absorbed
                 allocation[platform] = allocated + excess
             } else {
-                outcome = .overbooked
-                excess = 0
+                return (.overbooked, 0)
             }
         }
-        orders[key] = OrderRecord(channel: channel, orderID: orderID, quantity: quantity, outcome: outcome, excess: excess)
-        var entered = false
-        if outcome.holdsTickets {
-            stock -= quantity
-            sold[channel] = soldHere + quantity
-            entered = checkSoftCap()
+        stock -= quantity
+        sold[channel] = soldHere + quantity
+        return (outcome, excess)
+    }
+
+    /// Gives `quantity` tickets of `channel` back to the stock, as a release does: while open they
+    /// return to the platform's unsold allocation; in red alert and when closed the allocation
+    /// shrinks with them (it stays = sold), so they go to the free stock, which only the box office sells.
+    private mutating func giveBack(_ quantity: Int, of channel: SalesChannel) {
+        guard quantity > 0 else { return }
+        stock += quantity
+        sold[channel, default: 0] -= quantity
+        if case .platform(let platform) = channel, mode == .redAlert || mode == .closed {
+            allocation[platform] = max((allocation[platform] ?? 0) - quantity, 0)
         }
-        return ReservationResult(
-            outcome: outcome, quantity: quantity, duplicate: false, excess: excess, stockAfter: stock, enteredRedAlert: entered)
+    }
+
+    /// Amends one platform order: the platform now says it holds `quantity` tickets (the amend script).
+    ///
+    /// An amendment states the order's whole new quantity, not a difference, so it is idempotent:
+    /// the decision is keyed on the target. The rules (G1 — Σ sold ≤ C, stock ≥ 0 — holds at every step):
+    /// - **Stale**: `version` below the order's last amendment version → nothing changes (`stale`).
+    ///   Versions are the platform's own clock (0 when unknown, which is never stale against 0).
+    /// - **Duplicate**: the same target as the platform last asked for (``OrderRecord/target``: the
+    ///   first reservation's quantity, 0 after a release, or the last amendment) → nothing changes
+    ///   (`duplicate`), except that the order's version moves up to `version`. A repeat of a refused
+    ///   increase is refused again, as a repeat of an overbooked order is.
+    /// - **Decrease** (target below what the order holds; 0 is a release): always succeeds. The
+    ///   tickets go back as a release gives them back (to the platform's allocation while open, to
+    ///   the free stock in red alert and when closed); at 0 the order is marked released.
+    ///   A 0 for an order never seen leaves a tombstone, as a release does (`unchanged`).
+    /// - **Increase** by d = target − held (a new order, a released or overbooked order coming back
+    ///   has held = 0): the d extra tickets are decided exactly as a new order of d tickets on the
+    ///   platform — accepted within the allocation, absorbed from the free stock (the allocation
+    ///   grows by the excess), in any mode (in red alert and when closed the allocation = sold, so
+    ///   only the free stock can cover it). When nothing covers them the increase is **refused**:
+    ///   the order keeps its old quantity (and outcome), only its target records what was asked, and
+    ///   the outcome is `refused` (overbooked: the platform must cancel or waitlist the extra tickets).
+    ///   The step that makes sold reach the soft cap enters red alert.
+    /// - Equal to what it holds (after a refused increase, or a first amendment) → `unchanged`.
+    ///
+    /// - Parameters:
+    ///   - quantity: the tickets the order holds now on the platform, 0 to ``maximumQuantity``.
+    ///   - version: the platform's version of this state (ms), or 0 when the platform gives none.
+    /// - Returns: the change, the order after it and the event's stock.
+    public mutating func amend(platform: Platform, orderID: String, quantity: Int, version: Int64 = 0) throws
+        -> AmendmentResult
+    {
+        try EventStock.validate(amendedQuantity: quantity, version: version)
+        let channel = SalesChannel.platform(platform)
+        let key = OrderRecord.key(channel, orderID)
+        let prior = orders[key]
+        let held = prior?.heldQuantity ?? 0
+        func result(_ change: AmendmentResult.Change, _ order: OrderRecord, excess: Int = 0, entered: Bool = false)
+            -> AmendmentResult
+        {
+            AmendmentResult(
+                change: change, order: order, previousQuantity: held, excess: excess, stockAfter: stock,
+                enteredRedAlert: entered)
+        }
+        if let prior, version < prior.version { return result(.stale, prior) }
+        if var prior, prior.target == quantity {
+            prior.version = max(prior.version, version)
+            orders[key] = prior
+            return result(.duplicate, prior)
+        }
+        var order =
+            prior ?? OrderRecord(channel: channel, orderID: orderID, quantity: 0, outcome: .overbooked, released: true)
+        order.target = quantity
+        order.version = max(order.version, version)
+        order.revision += 1
+        let change: AmendmentResult.Change
+        var excess = 0
+        var entered = false
+        if quantity < held {
+            giveBack(held - quantity, of: channel)
+            if quantity == 0 { order.released = true } else { order.quantity = quantity }
+            change = .decreased
+        } else if quantity == held {
+            if quantity == 0 { order.released = true }
+            change = .unchanged
+        } else {
+            let (outcome, grown) = take(quantity - held, on: platform)
+            if outcome.holdsTickets {
+                excess = grown
+                order.excess += grown
+                // Tickets that came back after nothing was held take the new decision's outcome.
+                order.outcome = held == 0 || outcome == .absorbed ? outcome : order.outcome
+                order.quantity = quantity
+                order.released = false
+                entered = checkSoftCap()
+                change = .increased
+            } else {
+                if prior == nil {
+                    order.quantity = quantity
+                    order.released = false
+                }
+                change = .refused
+            }
+        }
+        orders[key] = order
+        return result(change, order, excess: excess, entered: entered)
     }
 
     /// Releases one order (the release script): a refund or cancellation, idempotent.
@@ -110,14 +219,11 @@ public struct EventStock: Sendable, Hashable {
         guard !order.released else { return .alreadyReleased }
         let held = order.heldQuantity
         order.released = true
+        order.target = 0
+        if order.revision > 0 { order.revision += 1 }
         orders[key] = order
         guard held > 0 else { return .releasedNothingHeld }
-        stock += held
-        sold[channel, default: 0] -= held
-        // A closed platform keeps allocation = sold: what it gives back goes to the box office.
-        if case .platform(let platform) = channel, mode == .redAlert || mode == .closed {
-            allocation[platform] = max((allocation[platform] ?? 0) - held, 0)
-        }
+        giveBack(held, of: channel)
         return .released
     }
 
@@ -145,6 +251,20 @@ public struct EventStock: Sendable, Hashable {
             throw DomainError("quantity must be from 1 to \(maximumQuantity), got \(quantity)")
         }
     }
+
+    /// Throws unless `quantity` is from 0 (a release) to ``maximumQuantity``: what an amendment may ask for.
+    /// and `version` from 0 to ``maximumVersion``.
+    public static func validate(amendedQuantity quantity: Int, version: Int64 = 0) throws {
+        guard (0...maximumQuantity).contains(quantity) else {
+            throw DomainError("an amended quantity must be from 0 to \(maximumQuantity), got \(quantity)")
+        }
+        guard (0...maximumVersion).contains(version) else {
+            throw DomainError("an amendment version must be from 0 to \(maximumVersion), got \(version)")
+        }
+    }
+
+    /// The largest amendment version: 2^53, so that Lua (whose numbers are doubles) compares it exactly.
+    public static let maximumVersion: Int64 = 1 << 53
 
     /// Sets the mode (used for fail-safe and closing by an operator).
     public mutating func setMode(_ newMode: EventMode) {

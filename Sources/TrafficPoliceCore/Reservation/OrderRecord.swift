@@ -10,10 +10,20 @@ public struct OrderRecord: Sendable, Hashable, Codable {
     public var excess: Int
     /// A refund or cancellation released it.
     public var released: Bool
+    /// The quantity the platform last asked for: the first reservation's quantity, 0 after a
+    /// release, an amendment's target after it. It differs from ``heldQuantity`` only when an
+    /// increase (or the order itself) was overbooked, so a repeat of that amendment is refused again.
+    public var target: Int
+    /// The platform's version of the last amendment (e.g. Meetup's `updated`, in ms); 0 when unknown.
+    /// An amendment with a lower version is stale and changes nothing.
+    public var version: Int64
+    /// How many times an amendment or a release changed the record once it had been amended (0 for
+    /// an order never amended): the ledger applies a record only over an older revision.
+    public var revision: Int
 
     public init(
         channel: SalesChannel, orderID: String, quantity: Int, outcome: ReservationOutcome, excess: Int = 0,
-        released: Bool = false
+        released: Bool = false, target: Int? = nil, version: Int64 = 0, revision: Int = 0
     ) {
         self.channel = channel
         self.orderID = orderID
@@ -21,6 +31,9 @@ public struct OrderRecord: Sendable, Hashable, Codable {
         self.outcome = outcome
         self.excess = excess
         self.released = released
+        self.target = target ?? (released ? 0 : quantity)
+        self.version = version
+        self.revision = revision
     }
 
     /// Tickets this order holds now.

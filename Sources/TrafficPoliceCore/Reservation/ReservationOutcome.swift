@@ -65,3 +65,52 @@ public enum BoxOfficeResult: Sendable, Hashable {
     /// The event is in fail-safe: no box-office sale is allowed.
     case failsafe
 }
+
+/// The answer of the amend step: a platform order whose ticket count changed (see `EventStock.amend`).
+public struct AmendmentResult: Sendable, Hashable {
+    /// What the step did.
+    public enum Change: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The order holds more tickets (or holds again: a new order, or a released one back).
+        case increased
+        /// The order holds fewer tickets (0: it is released).
+        case decreased
+        /// The order already held the target (a first amendment to what it holds, a tombstone of 0).
+        case unchanged
+        /// The increase was overbooked: the order keeps what it held, and a repeat is refused again.
+        case refused
+        /// The same target as the last one asked: nothing changed.
+        case duplicate
+        /// An amendment older (by version) than the order's last one: nothing changed.
+        case stale
+    }
+
+    public var change: Change
+    /// The order after the step (what Redis and the ledger hold for it).
+    public var order: OrderRecord
+    /// Tickets the order held before the step.
+    public var previousQuantity: Int
+    /// How much this step grew the platform's allocation (an increase absorbed from the free stock).
+    public var excess: Int
+    /// The event's stock (C − sold) after the step.
+    public var stockAfter: Int
+    /// True when this step made sold reach the soft cap and put the event in red alert.
+    public var enteredRedAlert: Bool
+
+    public init(
+        change: Change, order: OrderRecord, previousQuantity: Int, excess: Int, stockAfter: Int, enteredRedAlert: Bool
+    ) {
+        self.change = change
+        self.order = order
+        self.previousQuantity = previousQuantity
+        self.excess = excess
+        self.stockAfter = stockAfter
+        self.enteredRedAlert = enteredRedAlert
+    }
+
+    /// Tickets the order holds after the step.
+    public var quantity: Int { order.heldQuantity }
+
+    /// Whether the order holds less than the platform asked for: its increase (or itself) was
+    /// overbooked and must be cancelled, refused or moved to the waitlist on the platform.
+    public var overbooked: Bool { order.heldQuantity < order.target }
+}

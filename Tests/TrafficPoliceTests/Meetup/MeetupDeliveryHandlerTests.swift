@@ -59,7 +59,7 @@ import TrafficPoliceCore
         }
     }
 
-    @Test func waitlistAndNoOfAnUnknownRSVPLeaveNoTombstone() async throws {
+    @Test func waitlistAndNoOfAnUnknownRSVPHoldNothingAndYesLaterIsReserved() async throws {
         try await TestStack.with { stack in
             let handler = OrderDeliveryHandler(desk: stack.desk)
             let (event, meetup) = try await linked(stack)
@@ -72,24 +72,29 @@ import TrafficPoliceCore
         }
     }
 
-    @Test func aChangeOfGuestsOrAYesAfterReleaseIsParkedNotFaked() async throws {
+    @Test func aChangeOfGuestsAndAYesAfterNoAreAmendments() async throws {
         try await TestStack.with { stack in
             let handler = OrderDeliveryHandler(desk: stack.desk)
             let (event, meetup) = try await linked(stack)
-            _ = try await handler.handle(job(meetup, "4", "YES", guests: 0, at: "u1"))
-            guard case .parked(let why) = try await handler.handle(job(meetup, "4", "YES", guests: 2, at: "u2")) else {
-                Issue.record("a change of guests must be parked")
-                return
-            }
-            #expect(why.contains("first quantity"))
-            #expect(try await sold(stack, event) == 1, "the first quantity still holds")
-            _ = try await handler.handle(job(meetup, "4", "NO", at: "u3"))
-            guard case .parked(let again) = try await handler.handle(job(meetup, "4", "YES", at: "u4")) else {
-                Issue.record("YES after a release must be parked")
-                return
-            }
-            #expect(again.contains("released"))
+            let t = { (second: Int) in "2026-05-01T10:00:\(String(format: "%02d", second)).000Z" }
+            #expect(try await handler.handle(job(meetup, "4", "YES", guests: 0, at: t(1))) == .applied("accepted × 1"))
+            #expect(try await handler.handle(job(meetup, "4", "YES", guests: 2, at: t(2))) == .applied("increased 1 → 3 (accepted)"))
+            #expect(try await sold(stack, event) == 3)
+            #expect(try await handler.handle(job(meetup, "4", "YES", guests: 1, at: t(3))) == .applied("decreased 3 → 2"))
+            #expect(try await sold(stack, event) == 2)
+            #expect(try await handler.handle(job(meetup, "4", "NO", at: t(4))) == .applied("NO: released"))
             #expect(try await sold(stack, event) == 0)
+            // A retried job of an older state changes nothing (its `updated` is older).
+            #expect(try await handler.handle(job(meetup, "4", "YES", guests: 1, at: t(3))) == .applied("stale (an older version): holds 0"))
+            #expect(try await handler.handle(job(meetup, "4", "YES", at: t(5))) == .applied("accepted × 1"))
+            #expect(try await sold(stack, event) == 1)
+            let order = try await stack.ledger.order(event, platform: .meetup, orderID: "4")
+            #expect(order?.heldQuantity == 1 && order?.released == false)
+            // More guests than anything can cover: refused, the RSVP keeps its ticket.
+            #expect(
+                try await handler.handle(job(meetup, "4", "YES", guests: 60, at: t(6)))
+                    == .applied("refused 1 → 61: overbooked, holds 1"))
+            #expect(try await sold(stack, event) == 1)
         }
     }
 
