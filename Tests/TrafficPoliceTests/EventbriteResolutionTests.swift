@@ -125,6 +125,29 @@ import TrafficPoliceCore
                     print("Eventbrite resolution: \(requests.count) calls for \(expected.count) orders (\(perOrder) per order)")
                     #expect(perOrder <= 0.05, "\(requests.count) calls for \(expected.count) orders")
                     #expect(try await queue.stats().awaitingResolution == 0)
+
+                    // Five orders are refunded and their webhooks lost: the periodic read of the
+                    // orders that stopped attending releases them.
+                    let refunded = Array(expected.keys.sorted().prefix(5))
+                    for orderID in refunded {
+                        #expect(try sim.control("POST", "/control/cancellations", ["sale_id": orderID, "platform": "eventbrite", "refund": true]).status == 200)
+                    }
+                    resolverConfiguration.idleReadInterval = .milliseconds(300)
+                    let catchUp = EventbriteOrderResolver(
+                        queue: queue, delivery: EventbriteOrderDelivery(cache: cache, apiURLPolicy: policy),
+                        client: client, ledger: stack.ledger, configuration: resolverConfiguration,
+                        logger: Logger(label: "resolver"))
+                    let second = ServiceGroup(
+                        configuration: .init(services: [.init(service: catchUp)], logger: Logger(label: "test")))
+                    let secondRun = Task { try await second.run() }
+                    let released = try await QueueTesting.runWorkers(queue, handler: handler, timeout: .seconds(30)) {
+                        let held = Dictionary(uniqueKeysWithValues: try await ledger.orders(event).map { ($0.orderID, $0.heldQuantity) })
+                        return refunded.allSatisfy { held[$0] == 0 }
+                    }
+                    await second.triggerGracefulShutdown()
+                    try await secondRun.value
+                    #expect(released, "refunds whose webhooks were lost are not released")
+                    #expect(try await stack.ledger.event(event)?.sold == expected.filter { !refunded.contains($0.key) }.values.reduce(0, +))
                 }
             }
         }

@@ -78,6 +78,17 @@ public struct EventbriteOrderCache: Sendable {
         _ = try await redis.send("SET", Self.prefix + "cursor:" + event, text)
     }
 
+    /// Where the next read of an event's cancelled orders starts (milliseconds since the epoch).
+    public func cancellationsSince(event: String) async throws -> Int64? {
+        guard Self.isKeySafe(event) else { return nil }
+        return try await redis.send("GET", Self.prefix + "inactive-since:" + event).string.flatMap { Int64($0) }
+    }
+
+    public func saveCancellationsSince(_ milliseconds: Int64, event: String) async throws {
+        guard Self.isKeySafe(event) else { return }
+        _ = try await redis.send("SET", Self.prefix + "inactive-since:" + event, String(milliseconds))
+    }
+
     /// Takes or renews the resolver lock for `token` (`SET NX PX`, or `PEXPIRE` when already held by it).
     public func lock(token: String, milliseconds: Int64) async throws -> Bool {
         let reply = try await redis.evalSHA(

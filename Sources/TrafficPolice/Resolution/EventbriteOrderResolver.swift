@@ -20,6 +20,10 @@ import TrafficPoliceCore
 /// Eventbrite dropped still reaches the ledger. With nothing parked, each linked event is still read
 /// every `idleReadInterval`, so the last orders of a drop are not left to the nightly reconcile.
 ///
+/// Refunds and cancellations of older orders arrive as their own webhooks; in case one is lost,
+/// every `idleReadInterval` each event's orders that stopped attending since the last such read
+/// (`status=inactive`, a short list) are read too and queued as `order.updated` pings.
+///
 /// One instance resolves at a time (a Redis lock renewed every round); calls go through the
 /// throttler in the order look-up lane.
 public struct EventbriteOrderResolver: Service {
@@ -89,12 +93,25 @@ public struct EventbriteOrderResolver: Service {
     struct RoundState: Sendable {
         var token: String
         var lastRead: ContinuousClock.Instant?
+        var lastCancellationsRead: ContinuousClock.Instant?
         var directAttempts: [String: ContinuousClock.Instant] = [:]
     }
 
     /// One round: answer what is known, read what is not, put the answered deliveries back.
     func round(_ state: RoundState) async throws -> RoundState {
         var state = state
+        if state.lastCancellationsRead.map({ ContinuousClock.now - $0 >= configuration.idleReadInterval }) ?? true {
+            state.lastCancellationsRead = ContinuousClock.now
+            for eventID in try await linkedEvents() {
+                do {
+                    try await cancellationsRead(eventID)
+                } catch let error as PlatformCallError {
+                    logger.warning(
+                        "cannot read an Eventbrite event's cancelled orders",
+                        metadata: ["PLATFORM": "eventbrite", "PLATFORM_EVENT": "\(eventID)", "ERROR": "\(error)"])
+                }
+            }
+        }
         let parked = try await queue.parkedJobs(limit: configuration.maxParked).compactMap { id, delivery in
             delivery.platform == .eventbrite ? (try? self.delivery.reference(delivery)).flatMap { $0 }
                 .map { (id: id, reference: $0, received: delivery.receivedAtMilliseconds) } : nil
@@ -181,6 +198,35 @@ public struct EventbriteOrderResolver: Service {
         logger.debug(
             "read Eventbrite orders", metadata: ["PLATFORM": "eventbrite", "PLATFORM_EVENT": "\(eventID)", "ORDERS": "\(orders.count)"])
         return read
+    }
+
+    /// Reads the orders of `eventID` that stopped attending since the last such read (with a
+    /// minute's overlap for Eventbrite's read lag) and queues each as an `order.updated` ping.
+    private func cancellationsRead(_ eventID: String) async throws {
+        let started = Self.nowMilliseconds()
+        let since = try await delivery.cache.cancellationsSince(event: eventID)
+            ?? started - Self.milliseconds(configuration.lookback)
+        let orders = try await client.allEventOrders(
+            eventID: eventID, status: .inactive, changedSince: Date(timeIntervalSince1970: Double(since) / 1000),
+            maxPages: configuration.maxPages, expandAttendees: true)
+        let readAt = Self.nowMilliseconds()
+        var read: [String: ResolvedEventbriteOrder] = [:]
+        for order in orders {
+            guard let quantity = order.quantity else { continue }
+            read[order.id] = ResolvedEventbriteOrder(
+                eventID: order.eventID ?? eventID, quantity: quantity, readAtMilliseconds: readAt)
+        }
+        try await delivery.cache.store(read)
+        let base = client.transport.endpoint.baseURL
+        for orderID in read.keys.sorted() {
+            let apiURL = "\(base)/orders/\(orderID)/"
+            let body = #"{"api_url":"\#(apiURL)","config":{"action":"order.updated","source":"traffic-police-resolver"}}"#
+            _ = try await queue.enqueue(
+                WebhookDelivery(
+                    platform: .eventbrite, dedupeKey: "order.updated \(apiURL) inactive", kind: "order.updated",
+                    body: body, receivedAtMilliseconds: readAt))
+        }
+        try await delivery.cache.saveCancellationsSince(started - 60_000, event: eventID)
     }
 
     /// Queues each order as its `order.placed` ping would have been (the queue drops the repeats).
