@@ -21,7 +21,8 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// How many commands may wait on one connection before the next connection is used. Requests
     /// are packed onto the first connections (each batch costs one thread wake-up and one round
     /// trip however many commands it carries) and spread only under load. 0 spreads them evenly
-    /// (always the least busy connection). Default 16.
+    /// (always the least busy connection). Default 4: as fast as 16 for the intake, and it keeps
+    /// independent callers (8 tasks, one command each) spread over the connections.
     public var packingLimit: Int
 
     /// A configuration for `127.0.0.1:6379`, database 0, 2 s timeouts and 4 connections.
@@ -35,7 +36,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.connectTimeout = .seconds(2)
         self.commandTimeout = .seconds(2)
         self.poolSize = 4
-        self.packingLimit = 16
+        self.packingLimit = 4
     }
 
     /// Parses `redis://[[user]:password@]host[:port][/db]` or `unix:///path/to/sock[?db=N]`.
