@@ -46,9 +46,9 @@ import TrafficPoliceCore
     /// lands in the ledger once with its attendee count, for a fraction of a call per order.
     @Test func ordersAreResolvedInBatchesAndLandInTheLedgerOnce() async throws {
         try await TestStack.with { stack in
-            try await SimulatorHarness.with { sim in
+            try await TestSimulator.with { sim in
                 let ebEvent = "\(Int.random(in: 100_000...999_999))"
-                try #require(try sim.control("POST", "/control/events", ["platform": "eventbrite", "id": ebEvent, "capacity": 1_000]).status == 201)
+                try #require(try await sim.answer("POST", "/control/events", ["platform": "eventbrite", "id": ebEvent, "capacity": 1_000]).status == 201)
                 let event = try TestServers.eventID("eb")
                 try await stack.desk.create(id: event, name: "EB", policy: try CapacityPolicy(capacity: 1_000), split: .equal)
                 try await stack.desk.link(event, platform: .eventbrite, platformEventID: ebEvent, ticketClassID: nil)
@@ -71,9 +71,9 @@ import TrafficPoliceCore
                     var expected: [String: Int] = [:]
                     for n in 0..<120 {
                         let quantity = n % 3 + 1
-                        let sold = try sim.control(
+                        let sold = try await sim.control(
                             "POST", "/control/sales", ["platform": "eventbrite", "event_id": ebEvent, "quantity": quantity])
-                        let sale = try #require((sold.json as? [String: Any])?["sale"] as? [String: Any])
+                        let sale = try #require(sold["sale"] as? [String: Any])
                         let orderID = try #require((sale["eventbrite"] as? [String: Any])?["order_id"] as? String)
                         expected[orderID] = quantity
                         let apiURL = "\(sim.eventbriteBase)/orders/\(orderID)/"
@@ -115,8 +115,7 @@ import TrafficPoliceCore
                     #expect(try await stack.ledger.event(event)?.sold == expected.values.reduce(0, +))
                     // This event's reads and its orders' single reads (other tests' events may be read too).
                     let all = try #require(
-                        (try sim.control("GET", "/control/requests?platform=eventbrite").json as? [String: Any])?["requests"]
-                            as? [[String: Any]])
+                        try await sim.control("GET", "/control/requests?platform=eventbrite")["requests"] as? [[String: Any]])
                     let requests = all.filter {
                         let path = $0["path"] as? String ?? ""
                         return path.contains("/events/\(ebEvent)/") || expected.keys.contains { path.contains("/orders/\($0)/") }
@@ -130,7 +129,7 @@ import TrafficPoliceCore
                     // orders that stopped attending releases them.
                     let refunded = Array(expected.keys.sorted().prefix(5))
                     for orderID in refunded {
-                        #expect(try sim.control("POST", "/control/cancellations", ["sale_id": orderID, "platform": "eventbrite", "refund": true]).status == 200)
+                        #expect(try await sim.answer("POST", "/control/cancellations", ["sale_id": orderID, "platform": "eventbrite", "refund": true]).status == 200)
                     }
                     resolverConfiguration.idleReadInterval = .milliseconds(300)
                     let catchUp = EventbriteOrderResolver(

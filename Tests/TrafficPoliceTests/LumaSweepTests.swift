@@ -15,7 +15,7 @@ import TrafficPoliceCore
     /// One test's world: a simulator, a ledger event linked to a simulated Luma event, a queue, a
     /// gateway whose Luma key (and so throttle bucket) is the test's own.
     struct World {
-        let sim: SimulatorProcess
+        let sim: TestSimulator
         let stack: TestStack
         let queue: DeliveryQueue
         let gateway: PlatformGateway
@@ -54,7 +54,7 @@ import TrafficPoliceCore
     static func withWorld(
         capacity: Int = 100, lumaCapacity: Int = 10, budget: Budget? = nil, _ body: (World) async throws -> Void
     ) async throws {
-        try await SimulatorProcess.with { sim in
+        try await TestSimulator.with { sim in
             try await TestStack.with { stack in
                 var queueConfiguration = try QueueTesting.configuration()
                 queueConfiguration.blockTime = .zero

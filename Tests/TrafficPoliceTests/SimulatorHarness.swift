@@ -1,52 +1,92 @@
 import Foundation
-import NIOPosix
 import PlatformSimulator
 
-/// The platform simulator started in-process on 127.0.0.1 (port 0): its API over real sockets (what
-/// the clients call), its control API called directly.
-final class SimulatorHarness: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let simulator: Simulator
-    let api: SimulatorHTTPServer
-    let control: SimulatorHTTPServer
+/// The platform simulator started in-process on 127.0.0.1 (port 0) for these tests: its API over
+/// real sockets (what the daemon's clients call), its control API called directly. Kept in a file of
+/// its own: the simulator's `Platform` and `WebhookDelivery` would shadow the daemon's elsewhere.
+final class TestSimulator: Sendable {
+    let local: LocalSimulator
 
-    init(seed: UInt64 = 7) async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        simulator = Simulator(seed: seed, group: group)
-        (api, control) = try await PlatformSimulatorService.start(
-            apiPort: 0, controlPort: 0, simulator: simulator, group: group)
+    private init(seed: UInt64) async throws {
+        local = try await LocalSimulator(seed: seed)
     }
 
-    var eventbriteBase: String { api.baseURL + "/eventbrite/v3" }
-    var lumaBase: String { api.baseURL + "/luma" }
-    var meetupBase: String { api.baseURL + "/meetup/gql-ext" }
+    /// The API root, e.g. `http://127.0.0.1:41000`.
+    var api: String { local.api.baseURL }
+    var eventbriteBase: String { api + "/eventbrite/v3" }
+    var lumaBase: String { api + "/luma" }
+    var meetupBase: String { api + "/meetup/gql-ext" }
 
-    /// Calls the control API; returns the status and the decoded JSON body.
+    /// Calls the control API; the status and the answer's JSON object.
     @discardableResult
-    func control(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> (status: Int, json: Any?) {
+    func answer(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> ControlAnswer {
         let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
-        let response = simulator.handleControl(
+        let response = local.simulator.handleControl(
             SimRequest(method: method, uri: path, headers: [("Content-Type", "application/json")], body: bytes))
         let json = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
-        return (response.status, json)
+        return ControlAnswer(status: response.status, json: json as? [String: Any] ?? [:])
+    }
+
+    /// Calls the control API; the answer's JSON object, or an error for a status other than 2xx and 409.
+    @discardableResult
+    func control(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
+        let answer = try await answer(method, path, body)
+        guard (200..<300).contains(answer.status) || answer.status == 409 else {
+            throw HarnessError("\(method) \(path): \(answer.status) \(answer.json)")
+        }
+        return answer.json
     }
 
     func stop() async {
-        await api.close()
-        await control.close()
-        simulator.shutdown()
-        try? await group.shutdownGracefully()
+        await local.stop()
     }
 
-    static func with<T>(_ body: (SimulatorHarness) async throws -> T) async throws -> T {
-        let harness = try await SimulatorHarness()
+    static func with<T>(seed: UInt64 = 7, _ body: (TestSimulator) async throws -> T) async throws -> T {
+        let simulator = try await TestSimulator(seed: seed)
         do {
-            let result = try await body(harness)
-            await harness.stop()
+            let result = try await body(simulator)
+            await simulator.stop()
             return result
         } catch {
-            await harness.stop()
+            await simulator.stop()
             throw error
         }
     }
+}
+
+extension TestSimulator {
+    /// Luma's base URL for the daemon's client.
+    var lumaBaseURL: String { lumaBase }
+
+    /// Sells `quantity` on the Luma event; the guest id, the sale id and the outcome (`sold` or `waitlisted`).
+    func lumaSale(event: String, quantity: Int) async throws -> (guestID: String, saleID: String, outcome: String) {
+        let answer = try await control("POST", "/control/sales", ["platform": "luma", "event_id": event, "quantity": quantity])
+        let sale = answer["sale"] as? [String: Any]
+        let luma = sale?["luma"] as? [String: Any]
+        guard let guestID = luma?["guest_id"] as? String, let saleID = sale?["id"] as? String,
+            let outcome = answer["outcome"] as? String
+        else { throw HarnessError("unexpected sale answer \(answer)") }
+        return (guestID, saleID, outcome)
+    }
+
+    /// The Luma requests the simulator answered 429.
+    func lumaRateLimited() async throws -> Int {
+        (try await control("GET", "/control/rate-limited?platform=luma")["rate_limited"] as? [Any])?.count ?? -1
+    }
+
+    /// The Luma API requests the simulator served.
+    func lumaRequests() async throws -> [[String: Any]] {
+        (try await control("GET", "/control/requests?platform=luma")["requests"] as? [[String: Any]]) ?? []
+    }
+}
+
+/// A control answer: status and JSON object (tests only read it on the task that asked).
+struct ControlAnswer: @unchecked Sendable {
+    var status: Int
+    var json: [String: Any]
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,62 +1,38 @@
 import CurlBridge
 import Foundation
-import NIOPosix
-import PlatformSimulator
 
-/// The platform simulator started in-process on 127.0.0.1 port 0 with a Meetup token of its own,
-/// driven through its control API over real sockets (kept in its own file: the simulator's
-/// `Platform` and `WebhookDelivery` would shadow the daemon's).
+/// The in-process simulator (``TestSimulator``) with a Meetup token of its own and Meetup helpers.
 final class MeetupSimulator: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let simulator: Simulator
-    let api: SimulatorHTTPServer
-    let control: SimulatorHTTPServer
-    let curl: CurlClient
+    let sim: TestSimulator
+    /// The libcurl client the tests' gateways use (shut down by `with`).
+    let curl = CurlClient()
     /// A token no other test shares, so each test has its own throttle bucket and points.
     let token = "meetup-\(UUID().uuidString.lowercased())"
 
-    private init() async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        simulator = Simulator(seed: 7, group: group)
-        (api, control) = try await PlatformSimulatorService.start(
-            apiPort: 0, controlPort: 0, simulator: simulator, group: group)
-        curl = CurlClient()
-    }
+    private init(_ sim: TestSimulator) { self.sim = sim }
 
     /// The daemon's `[platforms.meetup] base_url` for this simulator.
-    var graphQLURL: String { "http://127.0.0.1:\(api.port)/meetup/gql-ext" }
+    var graphQLURL: String { sim.meetupBase }
 
     static func with<T>(_ body: (MeetupSimulator) async throws -> T) async throws -> T {
-        let simulator = try await MeetupSimulator()
-        do {
-            _ = try await simulator.call("POST", "/control/credentials", ["meetup": [simulator.token]])
-            let result = try await body(simulator)
-            await simulator.stop()
-            return result
-        } catch {
-            await simulator.stop()
-            throw error
+        try await TestSimulator.with { sim in
+            let meetup = MeetupSimulator(sim)
+            do {
+                try await meetup.call("POST", "/control/credentials", ["meetup": [meetup.token]])
+                let result = try await body(meetup)
+                await meetup.curl.shutdown()
+                return result
+            } catch {
+                await meetup.curl.shutdown()
+                throw error
+            }
         }
     }
 
-    private func stop() async {
-        await curl.shutdown()
-        await api.close()
-        await control.close()
-        simulator.shutdown()
-        try? await group.shutdownGracefully()
-    }
-
-    /// One control call; the answer's JSON object.
+    /// One control call; its status and JSON object.
     @discardableResult
     func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> ControlAnswer {
-        let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) }
-        let response = try await curl.execute(
-            HTTPRequest(
-                method: method, url: "http://127.0.0.1:\(control.port)\(path)",
-                headers: bytes == nil ? [] : [(name: "Content-Type", value: "application/json")], body: bytes))
-        let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        return ControlAnswer(status: response.status, json: json ?? [:])
+        try await sim.answer(method, path, body)
     }
 
     /// Sets Meetup's points per rolling window.
@@ -102,15 +78,4 @@ final class MeetupSimulator: Sendable {
     func rateLimited() async throws -> Int {
         (try await call("GET", "/control/rate-limited?platform=meetup").json["rate_limited"] as? [Any])?.count ?? 0
     }
-}
-
-/// A control answer: status and JSON object (tests only read it on the task that asked).
-struct ControlAnswer: @unchecked Sendable {
-    var status: Int
-    var json: [String: Any]
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
