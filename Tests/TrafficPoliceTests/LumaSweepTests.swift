@@ -253,6 +253,17 @@ import TrafficPoliceCore
         }
     }
 
+    /// After a pass in which some events failed, only those are swept again after the back-off —
+    /// unless the next full pass is due first.
+    @Test func afterAFailedPassOnlyTheFailedEventsAreSweptAgainUntilTheNextFullPass() throws {
+        let schedule = LumaGuestSweep.Schedule(interval: .seconds(300), errorBackoff: .seconds(60))
+        let broken = try TestServers.eventID("broken")
+        #expect(schedule.next(failed: [], sinceFullPass: .seconds(5)) == .init(retry: nil, wait: .seconds(295)))
+        #expect(schedule.next(failed: [broken], sinceFullPass: .seconds(5)) == .init(retry: [broken], wait: .seconds(60)))
+        #expect(schedule.next(failed: [broken], sinceFullPass: .seconds(250)) == .init(retry: nil, wait: .seconds(50)))
+        #expect(schedule.next(failed: [], sinceFullPass: .seconds(400)) == .init(retry: nil, wait: .zero))
+    }
+
     @Test func withoutALumaCredentialTheServiceIdlesUntilShutdown() async throws {
         try await TestStack.with { stack in
             let throttler = try Throttler(redis: stack.redis)

@@ -85,6 +85,26 @@ public struct LumaGuestSweep: Service {
         self.logger = logger ?? Logger(label: "traffic-police.luma-sweep")
     }
 
+    /// When the next pass comes and what it sweeps (pure): after a pass in which some events failed,
+    /// only those, after `errorBackoff` — unless the next full pass, `interval` after the last one,
+    /// comes first.
+    public struct Schedule: Sendable, Hashable {
+        public struct Next: Sendable, Hashable {
+            /// The events to sweep again; nil for a full pass.
+            public var retry: Set<EventID>?
+            public var wait: Duration
+        }
+
+        public var interval: Duration
+        public var errorBackoff: Duration
+
+        public func next(failed: Set<EventID>, sinceFullPass: Duration) -> Next {
+            let untilFullPass = max(.zero, interval - sinceFullPass)
+            if !failed.isEmpty && errorBackoff < untilFullPass { return Next(retry: failed, wait: errorBackoff) }
+            return Next(retry: nil, wait: untilFullPass)
+        }
+    }
+
     /// Whether the sweep can call Luma (a `luma-api-key` credential is configured).
     public var isEnabled: Bool { gateway.luma(.reconciliation) != nil }
 
@@ -98,6 +118,10 @@ public struct LumaGuestSweep: Service {
             "Luma guest sweep started",
             metadata: ["INTERVAL": "\(configuration.interval)", "PAGE_SIZE": "\(configuration.pageSize)"])
         var wait = configuration.initialDelay
+        // After a pass in which some events failed, only those are swept again after `errorBackoff`
+        // (a Luma event id that no longer exists costs one request then, not a whole pass).
+        var retry: Set<EventID>? = nil
+        var lastFullPass = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { [wait, jitter = configuration.jitter] in
@@ -108,7 +132,7 @@ public struct LumaGuestSweep: Service {
             }
             let pass: PassReport
             do {
-                pass = try await cancelWhenGracefulShutdown { try await sweepOnce() }
+                pass = try await cancelWhenGracefulShutdown { [retry] in try await sweepOnce(only: retry) }
             } catch is CancellationError {
                 break
             } catch {
@@ -117,19 +141,25 @@ public struct LumaGuestSweep: Service {
                 wait = configuration.errorBackoff
                 continue
             }
-            let failed = !pass.failed.isEmpty
-            Counter(label: "traffic_police_luma_sweep_passes_total", dimensions: [("result", failed ? "partial" : "ok")])
-                .increment()
-            wait = failed ? configuration.errorBackoff : configuration.interval
+            if retry == nil { lastFullPass = ContinuousClock.now }
+            let failed = Set(pass.failed.keys)
+            Counter(
+                label: "traffic_police_luma_sweep_passes_total", dimensions: [("result", failed.isEmpty ? "ok" : "partial")]
+            ).increment()
+            let next = Schedule(interval: configuration.interval, errorBackoff: configuration.errorBackoff)
+                .next(failed: failed, sinceFullPass: ContinuousClock.now - lastFullPass)
+            retry = next.retry
+            wait = next.wait
         }
         logger.info("Luma guest sweep stopped")
     }
 
-    /// One pass over every event linked to Luma. Throws only when the ledger cannot list the events;
-    /// an event that fails is reported in ``PassReport/failed`` and the others are still swept.
-    public func sweepOnce() async throws -> PassReport {
+    /// One pass over every event linked to Luma (or only those in `only`). Throws only when the ledger
+    /// cannot list the events; an event that fails is reported in ``PassReport/failed`` and the others
+    /// are still swept.
+    public func sweepOnce(only: Set<EventID>? = nil) async throws -> PassReport {
         var pass = PassReport()
-        for (event, lumaEventID) in try await lumaLinkedEvents() {
+        for (event, lumaEventID) in try await lumaLinkedEvents() where only?.contains(event) ?? true {
             try Task.checkCancellation()
             do {
                 if let report = try await sweep(event: event, lumaEventID: lumaEventID) {
