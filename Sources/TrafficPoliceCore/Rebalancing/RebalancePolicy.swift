@@ -14,7 +14,8 @@
 ///     platform, all of its unsold for an unlinked one (it cannot sell: its need, reserve and rate are 0).
 ///   - A **receiver** is a linked platform selling (rate > 0) that lacks need − unsold.
 ///   - Receivers are served in the order they run out (unsold ÷ rate, ties by platform order), each
-///     from the donors slowest first (ties by platform order), and only from a donor whose rate is
+///     from the donors slowest first (ties: unlinked first, as its quota moves without a platform call,
+///     then platform order), and only from a donor whose rate is
 ///     strictly lower than its own: quota never moves toward a platform that sells slower.
 ///     A move is min(what the receiver lacks, what the donor gives); a move below the minimum
 ///     transfer is skipped (no churn), so planning again after the plan gives no transfer.
@@ -139,7 +140,9 @@ public struct RebalancePolicy: Sendable, Hashable {
         }
         let donors = Platform.allCases.filter { (gives[$0] ?? 0) > 0 }.sorted { a, b in
             let (ra, rb) = (state[a].sellingRate, state[b].sellingRate)
-            return ra != rb ? ra < rb : a < b
+            if ra != rb { return ra < rb }
+            if state[a].linked != state[b].linked { return !state[a].linked }
+            return a < b
         }
         var moves: [(from: Platform, to: Platform, tickets: Int)] = []
         for receiver in receivers {
