@@ -13,12 +13,12 @@ import TrafficPoliceCore
         var description: String {
             let listings = Platform.allCases.map { p -> String in
                 let l = state[p]
-                return
-                    "\(p.rawValue)(linked \(l.linked), alloc \(l.allocation), pub \(l.published), sold \(l.sold), v \(l.velocity))"
+                return "\(p.rawValue)(linked \(l.linked), alloc \(l.allocation), pub \(l.published), "
+                    + "sold \(l.sold), v \(l.velocity))"
             }
             return
-                "C \(state.policy.capacity) S \(state.policy.safetyStock) soft \(state.policy.softCap) mode \(state.mode) "
-                + "box \(state.boxOfficeSold) \(listings.joined(separator: " ")) config \(rebalancer.configuration)"
+                "C \(state.policy.capacity) S \(state.policy.safetyStock) soft \(state.policy.softCap) "
+                + "mode \(state.mode) box \(state.boxOfficeSold) \(listings.joined(separator: " ")) config \(rebalancer.configuration)"
         }
     }
 
@@ -31,21 +31,25 @@ import TrafficPoliceCore
         func chance(_ n: Int) -> Bool { Int.random(in: 0..<n, using: &rng) == 0 }
         let safetyPPM: Int64 =
             chance(3) ? 100_000 : chance(4) ? 0 : Int64.random(in: 0...999_999, using: &rng)
-        let softPPM = Int64.random(in: 1...(1_000_000 - safetyPPM), using: &rng)
+        let softPPM = chance(2) ? 1_000_000 - safetyPPM : Int64.random(in: 1...(1_000_000 - safetyPPM), using: &rng)
         let policy = try! CapacityPolicy(
             capacity: capacity, safetyStock: try! Ratio(partsPerMillion: safetyPPM),
             softCap: try! Ratio(partsPerMillion: softPPM))
-        let split = chance(3) ? AllocationSplit.equal : (try? AllocationSplit(weights: [
-            .eventbrite: Int64.random(in: 0...10, using: &rng), .luma: Int64.random(in: 0...10, using: &rng),
-            .meetup: Int64.random(in: 0...10, using: &rng),
-        ])) ?? .equal
+        let split =
+            chance(3)
+            ? AllocationSplit.equal
+            : (try? AllocationSplit(weights: [
+                .eventbrite: Int64.random(in: 0...10, using: &rng), .luma: Int64.random(in: 0...10, using: &rng),
+                .meetup: Int64.random(in: 0...10, using: &rng),
+            ])) ?? .equal
         var allocation = split.allocate(policy.platformShare)
         var sold: [Platform: Int] = [:]
         var free = policy.safetyStock
         for platform in Platform.allCases {
             let allocated = allocation[platform]!
             sold[platform] =
-                chance(4) ? 0 : chance(4) ? allocated : Int.random(in: 0...allocated, using: &rng)
+                chance(4)
+                ? 0 : chance(6) ? allocated : Int.random(in: 0...(chance(2) ? allocated / 3 : allocated), using: &rng)
             if chance(8), free > 0 {
                 // An order the platform took beyond its allocation, absorbed from the free stock.
                 let excess = Int.random(in: 1...free, using: &rng)
@@ -71,7 +75,8 @@ import TrafficPoliceCore
             default: published = allocated
             }
             let velocity: Double =
-                chance(4) ? 0 : chance(3) ? Double.random(in: 0...0.5, using: &rng) : Double.random(in: 0...100, using: &rng)
+                chance(4)
+                ? 0 : chance(3) ? Double.random(in: 0...0.5, using: &rng) : Double.random(in: 0...100, using: &rng)
             listings[platform] = .init(
                 linked: linked, allocation: allocated, published: max(published, soldHere), sold: soldHere,
                 velocity: velocity)
@@ -100,7 +105,9 @@ import TrafficPoliceCore
         }
         let nothingAbsorbed =
             Platform.allCases.reduce(0) { $0 + initial[$1].allocation } == initial.policy.platformShare
-        let publishedCoversSold = Platform.allCases.allSatisfy { !initial[$0].linked || initial[$0].published >= initial[$0].sold }
+        let publishedCoversSold = Platform.allCases.allSatisfy {
+            !initial[$0].linked || initial[$0].published >= initial[$0].sold
+        }
 
         // The order: shrinks and closes, their confirmations, transfers, grows, red alert.
         let rank: (RebalanceStep) -> Int = {
@@ -152,7 +159,9 @@ import TrafficPoliceCore
                 check(to != from && before[to].linked, "\(step): to an unlinked platform")
                 check(
                     before[from].sellingRate < before[to].sellingRate,
-                    "\(step): toward a platform selling no faster (\(before[from].sellingRate) → \(before[to].sellingRate))")
+                    "\(step): toward a platform selling no faster "
+                        + "(\(before[from].sellingRate) → \(before[to].sellingRate))"
+                )
                 check(
                     before[from].allocation - tickets >= max(before[from].sold, before[from].offered),
                     "\(step): the donor keeps less than it sold or may sell")
@@ -161,7 +170,9 @@ import TrafficPoliceCore
             }
             state.apply(step)
             let newExcess = max(state.offeredUnsold - state.unsoldAllocation, 0)
-            check(newExcess <= excess, "step \(index) \(step): offers more beyond the allocations (\(excess) → \(newExcess))")
+            check(
+                newExcess <= excess,
+                "step \(index) \(step): offers more beyond the allocations (\(excess) → \(newExcess))")
             excess = newExcess
             check(!initial.isPublishSafe || state.isPublishSafe, "step \(index) \(step): G2 broken")
             for p in Platform.allCases where perPlatformSafe {
@@ -171,7 +182,8 @@ import TrafficPoliceCore
             }
             if nothingAbsorbed && perPlatformSafe && state.mode == .open {
                 let published = Platform.allCases.reduce(0) { $0 + state[$1].offered }
-                check(published <= state.policy.platformShare, "step \(index) \(step): Σ published \(published) > C − S")
+                check(
+                    published <= state.policy.platformShare, "step \(index) \(step): Σ published \(published) > C − S")
             }
             if publishedCoversSold {
                 for p in Platform.allCases where state[p].linked {
@@ -258,6 +270,35 @@ import TrafficPoliceCore
                             >= max(rebalancer.need(of: state[p]), rebalancer.configuration.minimumReserve))
                 }
             }
+        }
+    }
+
+    /// The random events reach every kind of plan, so the properties above are not vacuous.
+    @Test func theRandomEventsReachEveryKindOfPlan() {
+        var counts: [String: Int] = [:]
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<3000 {
+            let example = Self.randomCase(capacity: Int.random(in: 1...100_000, using: &rng), seed: rng.next())
+            let state = example.state
+            let plan = example.rebalancer.plan(for: state)
+            func count(_ key: String, _ condition: Bool) { if condition { counts[key, default: 0] += 1 } }
+            count("nothing to do", plan.isEmpty)
+            count("transfer", !plan.transfers.isEmpty)
+            count("two transfers", plan.transfers.count > 1)
+            count("unlinked donor", plan.transfers.contains { !state[$0.from].linked })
+            count("shrink", plan.steps.contains { if case .shrink = $0 { true } else { false } })
+            count("grow", plan.grows)
+            count("close", plan.closes)
+            count("enter red alert", plan.steps.contains(.enterRedAlert))
+            count("fail-safe", state.mode == .failsafe)
+            count("absorbed", Platform.allCases.reduce(0) { $0 + state[$1].allocation } > state.policy.platformShare)
+            count("unsafe input", !state.isPublishSafe)
+        }
+        for key in [
+            "nothing to do", "transfer", "two transfers", "unlinked donor", "shrink", "grow", "close",
+            "enter red alert", "fail-safe", "absorbed", "unsafe input",
+        ] {
+            #expect((counts[key] ?? 0) >= 30, "only \(counts[key] ?? 0) random events with \(key)")
         }
     }
 }

@@ -10,7 +10,8 @@ import TrafficPoliceCore
     static func listing(
         allocation: Int = 300, published: Int? = nil, sold: Int = 0, velocity: Double = 0, linked: Bool = true
     ) -> RebalanceState.Listing {
-        .init(linked: linked, allocation: allocation, published: published ?? allocation, sold: sold, velocity: velocity)
+        .init(
+            linked: linked, allocation: allocation, published: published ?? allocation, sold: sold, velocity: velocity)
     }
 
     static func state(

@@ -20,7 +20,8 @@ public struct RebalanceState: Sendable, Hashable {
         public var velocity: Double
         /// While a shrink is sent but not read back, the capacity the platform may still be offering
         /// (the highest published before the shrink); `nil` once confirmed. The rebalancer's snapshots
-        /// have `nil`; the simulator sets it on ``RebalanceStep/shrink(_:publishedTo:)`` and ``RebalanceStep/close(_:)``.
+        /// have `nil`; the simulator sets it on ``RebalanceStep/shrink(_:publishedTo:)`` and
+        /// ``RebalanceStep/close(_:)``.
         public var unconfirmedPublished: Int?
 
         public init(
