@@ -45,7 +45,8 @@ import TrafficPoliceCore
         try await TestServers.withRedis { redis in
             let reservations = RedisReservations(redis: redis)
             let event = try TestServers.eventID("xfer")
-            let capacity = Int(seed * 13 % 150) + 20
+            // Every fourth seed is small enough to reach red alert (transfers refused as not open).
+            let capacity = seed % 4 == 0 ? Int(seed % 60) + 20 : Int(seed * 13 % 150) + 450
             let policy = try CapacityPolicy(
                 capacity: capacity, safetyStock: try Ratio(parsing: seed % 3 == 0 ? "0" : "0.1"),
                 softCap: try Ratio(parsing: seed % 2 == 0 ? "0.9" : "0.6"))
@@ -92,7 +93,7 @@ import TrafficPoliceCore
                 #expect(counters == model.counters, "counters after \(label)")
                 #expect(try await reservations.fence(event: event) == model.fence, "fence after \(label)")
             }
-            #expect(transfers > 0, "seed \(seed) moved nothing: the history does not exercise transfers")
+            #expect(seed % 4 == 0 || transfers > 0, "seed \(seed) moved nothing: the history does not exercise transfers")
             // A rebuild (load) never takes the fence back, even from a ledger that knows less.
             let granted = model.fence
             let older = EventStock(
