@@ -17,7 +17,7 @@ public struct EventKeys: Sendable, Hashable {
     public var sold: String { key("sold") }
     /// Hash: `channel:orderID` → `outcome|quantity|excess|released`.
     public var orders: String { key("orders") }
-    /// Hash: `capacity`, `safety_stock`, `soft_cap`, `mode`.
+    /// Hash: `capacity`, `safety_stock`, `soft_cap`, `mode`, `fence` (the last fencing token granted).
     public var meta: String { key("meta") }
 
     /// The keys in the order every script takes them.

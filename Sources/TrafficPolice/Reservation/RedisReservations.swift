@@ -109,11 +109,56 @@ public struct RedisReservations: Sendable {
         ]
         arguments += Platform.allCases.map { String(stock.allocation[$0] ?? 0) }
         arguments += SalesChannel.all.map { String(stock.sold[$0] ?? 0) }
+        arguments.append(String(stock.fence))
         for order in stock.orders.values.sorted(by: { $0.key < $1.key }) {
             arguments.append(order.key)
             arguments.append(Self.encode(order))
         }
         return try await run(ReservationScripts.load, event, arguments).integer == 1
+    }
+
+    /// Grants the next fencing token for the event (what a rebalancer takes with the event's lock):
+    /// every earlier token becomes stale for ``transfer(event:from:to:tickets:fence:keepingAtLeast:)``.
+    public func grantFence(event: EventID) async throws -> Int {
+        let reply = try await run(ReservationScripts.grantFence, event, [])
+        guard let fence = reply.integer else { throw ReservationError.unexpectedReply("\(reply)") }
+        return Int(fence)
+    }
+
+    /// The event's fence counter (the last token granted, 0 before any), or nil when the event is not loaded.
+    public func fence(event: EventID) async throws -> Int? {
+        let keys = EventKeys(event)
+        let replies: [RedisReply]
+        do {
+            replies = try await redis.pipeline([["GET", keys.stock], ["HGET", keys.meta, "fence"]])
+        } catch let error as RedisError {
+            throw ReservationError.redis(error)
+        }
+        guard replies.count == 2, replies[0].integer != nil else { return nil }
+        return replies[1].string.flatMap { Int($0) } ?? 0
+    }
+
+    /// Moves unsold allocation between platforms in one atomic step, refused with a stale fence or
+    /// unless the event is open; see `EventStock.transfer` for the rules.
+    public func transfer(
+        event: EventID, from donor: Platform, to receiver: Platform, tickets: Int, fence: Int, keepingAtLeast: Int
+    ) async throws -> TransferResult {
+        try EventStock.validateTransfer(from: donor, to: receiver, tickets: tickets, fence: fence, keepingAtLeast: keepingAtLeast)
+        let reply = try await run(
+            ReservationScripts.transfer, event,
+            [donor.rawValue, receiver.rawValue, String(tickets), String(fence), String(keepingAtLeast)])
+        guard let items = reply.array, items.count == 6, let outcomeText = items[0].string,
+            let outcome = TransferResult.Outcome(rawValue: outcomeText), let moved = items[1].integer,
+            let current = items[2].integer
+        else {
+            throw ReservationError.unexpectedReply("\(reply)")
+        }
+        var allocation: [Platform: Int] = [:]
+        for (index, platform) in [Platform.eventbrite, .luma, .meetup].enumerated() {
+            guard let value = items[3 + index].integer else { throw ReservationError.unexpectedReply("\(reply)") }
+            allocation[platform] = Int(value)
+        }
+        return TransferResult(outcome: outcome, moved: Int(moved), fence: Int(current), allocation: allocation)
     }
 
     /// Sets the event's mode (closing the platforms for `red_alert` and `closed`); returns the previous mode.
@@ -166,7 +211,7 @@ public struct RedisReservations: Sendable {
 
     private static func mapServerError(_ message: String, _ event: EventID) -> any Error {
         if message.hasPrefix("NOEVENT") { return ReservationError.eventNotLoaded(event.rawValue) }
-        if message.contains("quantity") || message.contains("unknown platform") {
+        if message.contains("quantity") || message.contains("unknown platform") || message.contains("transfer") {
             return DomainError(message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message)
         }
         return ReservationError.redis(RedisError(kind: .serverError, message: message))

@@ -245,21 +245,25 @@ public enum ReservationScripts {
 
     /// Loads an event's counters. ARGV: `replace` or `if_absent`, stock, capacity, safety_stock,
     /// soft_cap, mode, allocation ×3 (eventbrite, luma, meetup), sold ×4 (the platforms, then
-    /// box_office), then field/value pairs of the orders hash. With `if_absent` it does nothing
+    /// box_office), fence, then field/value pairs of the orders hash. With `if_absent` it does nothing
     /// (returns 0) when the counters exist, so two rebuilds racing cannot wipe a decision taken
-    /// in between. Returns 1 when it loaded.
+    /// in between. Returns 1 when it loaded. The fence counter never goes back: it becomes the
+    /// larger of the loaded one and the one Redis held, so a rebuild never grants a token twice.
     public static let load = RedisScript(
         """
         if ARGV[1] == 'if_absent' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         local A = {}
         for i = 2, #ARGV do A[i - 1] = ARGV[i] end
+        local fence = tonumber(redis.call('HGET', KEYS[5], 'fence')) or 0
+        if (tonumber(A[13]) or 0) > fence then fence = tonumber(A[13]) end
         redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
         redis.call('SET', KEYS[1], A[1])
-        redis.call('HSET', KEYS[5], 'capacity', A[2], 'safety_stock', A[3], 'soft_cap', A[4], 'mode', A[5])
+        redis.call('HSET', KEYS[5], 'capacity', A[2], 'safety_stock', A[3], 'soft_cap', A[4], 'mode', A[5],
+          'fence', string.format('%d', fence))
         redis.call('HSET', KEYS[2], 'eventbrite', A[6], 'luma', A[7], 'meetup', A[8])
         redis.call('HSET', KEYS[3], 'eventbrite', A[9], 'luma', A[10], 'meetup', A[11], 'box_office', A[12])
         local batch = {}
-        for i = 13, #A, 2 do
+        for i = 14, #A, 2 do
           batch[#batch + 1] = A[i]
           batch[#batch + 1] = A[i + 1]
           if #batch >= 1000 then
@@ -270,6 +274,50 @@ public enum ReservationScripts {
         if #batch > 0 then redis.call('HSET', KEYS[4], unpack(batch)) end
         return 1
         """)
+
+    /// Grants the next fencing token: increments `fence` in the event's meta hash and returns it
+    /// (`EventStock.grantFence`). No ARGV.
+    public static let grantFence = RedisScript(
+        """
+        if not redis.call('GET', KEYS[1]) then return redis.error_reply('NOEVENT event counters are not loaded') end
+        return redis.call('HINCRBY', KEYS[5], 'fence', 1)
+        """)
+
+    /// ARGV: donor platform, receiver platform, tickets (≥ 1), fence (≥ 1), keeping_at_least (≥ 0).
+    /// Returns `{outcome, moved, fence, allocation ×3 (eventbrite, luma, meetup)}` where outcome is
+    /// a `TransferResult.Outcome` raw value and fence the current counter.
+    /// Exactly `EventStock.transfer`: stale fence, then not open, then it moves
+    /// min(tickets, allocation(from) − max(sold(from), keeping_at_least)), never below 0.
+    public static let transfer = RedisScript(
+        prelude + "\n" + """
+            local from, to = ARGV[1], ARGV[2]
+            local tickets, fence, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+            local err = invalid(from, tickets, 1, 'transfer tickets must be a whole number from 1')
+              or invalid(to, fence, 1, 'transfer fence must be a whole number from 1')
+              or invalid(to, keep, 0, 'transfer kept capacity must be a whole number from 0')
+            if err then return err end
+            if from == to then return redis.error_reply('ERR transfer needs two platforms') end
+            if not load_stock() then return redis.error_reply('NOEVENT event counters are not loaded') end
+            local meta = redis.call('HMGET', KEYS[5], 'fence', 'mode')
+            local current = tonumber(meta[1]) or 0
+            local function reply(outcome, moved)
+              local a = redis.call('HMGET', KEYS[2], 'eventbrite', 'luma', 'meetup')
+              return {outcome, moved, current, tonumber(a[1]) or 0, tonumber(a[2]) or 0, tonumber(a[3]) or 0}
+            end
+            if fence ~= current then return reply('stale_fence', 0) end
+            if (meta[2] or 'open') ~= 'open' then return reply('not_open', 0) end
+            local held = tonumber(redis.call('HGET', KEYS[2], from)) or 0
+            local floor = tonumber(redis.call('HGET', KEYS[3], from)) or 0
+            if keep > floor then floor = keep end
+            local moved = held - floor
+            if tickets < moved then moved = tickets end
+            if moved < 0 then moved = 0 end
+            if moved > 0 then
+              redis.call('HSET', KEYS[2], from, held - moved)
+              redis.call('HINCRBY', KEYS[2], to, moved)
+            end
+            return reply('transferred', moved)
+            """)
 
     /// ARGV: mode. Sets the event's mode; `red_alert` and `closed` also close every platform
     /// (allocation = sold). Returns the previous mode.

@@ -14,6 +14,9 @@ public struct EventStock: Sendable, Hashable {
     public private(set) var mode: EventMode
     /// Every order and sale seen, by ``OrderRecord/key``.
     public private(set) var orders: [String: OrderRecord]
+    /// The fencing counter: the last token granted to a rebalancer (0 before the first grant).
+    /// Only a transfer carrying exactly this token moves quota (``transfer(from:to:tickets:fence:keepingAtLeast:)``).
+    public private(set) var fence: Int = 0
 
     /// A new event: the platforms' share split by `split`, nothing sold.
     public init(policy: CapacityPolicy, split: AllocationSplit = .equal) {
@@ -25,8 +28,13 @@ public struct EventStock: Sendable, Hashable {
     /// A ledger whose sold count reached the soft cap is in red alert whatever mode it recorded last
     /// (the process may have stopped between the reservation and the ledger's mode update); in red
     /// alert and when closed every allocation is what its platform holds, as the scripts keep it.
-    public init(policy: CapacityPolicy, allocations: [Platform: Int], mode: EventMode, orders: [OrderRecord]) {
+    /// `fence` is the highest fencing token ever granted for the event (a rebuild must never hand
+    /// out a token again, or a rebalancer that lost its lock could move quota).
+    public init(
+        policy: CapacityPolicy, allocations: [Platform: Int], mode: EventMode, orders: [OrderRecord], fence: Int = 0
+    ) {
         self.policy = policy
+        self.fence = max(fence, 0)
         self.allocation = Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, max(allocations[$0] ?? 0, 0)) })
         self.sold = Dictionary(uniqueKeysWithValues: SalesChannel.all.map { ($0, 0) })
         self.orders = [:]
@@ -265,6 +273,62 @@ public struct EventStock: Sendable, Hashable {
 
     /// The largest amendment version: 2^53, so that Lua (whose numbers are doubles) compares it exactly.
     public static let maximumVersion: Int64 = 1 << 53
+
+    /// Grants the next fencing token (the grant script): increments the event's fence counter and
+    /// returns it. A rebalancer takes one with the event's lock; every grant makes every earlier
+    /// token stale, so a rebalancer that lost its lock (paused, partitioned, expired) moves nothing.
+    public mutating func grantFence() -> Int {
+        fence += 1
+        return fence
+    }
+
+    /// Moves unsold allocation from one platform to another (the transfer script), in one step.
+    ///
+    /// The rules, in order:
+    /// - **Stale fence**: `fence` is not the current counter (a later grant happened, or none
+    ///   did) → nothing changes (`staleFence`).
+    /// - **Not open**: the mode is not `open` (fail-safe freezes quota; in red alert and when closed
+    ///   every allocation is what its platform sold) → nothing changes (`notOpen`).
+    /// - Otherwise it moves `min(tickets, allocation(from) − max(sold(from), keepingAtLeast))`, never
+    ///   below 0, from the donor's allocation to the receiver's (`transferred`, possibly 0 tickets).
+    ///   `keepingAtLeast` is the donor's published capacity: a donor never holds less allocation than
+    ///   it sold or may still be offering, so a sale made since the rebalancer's snapshot makes it
+    ///   move less, or nothing.
+    ///
+    /// Stock, sold and the free stock never change (G1 untouched); Σ allocation is preserved.
+    /// - Throws: `DomainError` when the platforms are the same, `tickets` is not from 1, `fence`
+    ///   not from 1 or `keepingAtLeast` not from 0 (each at most ``maximumVersion``).
+    public mutating func transfer(from donor: Platform, to receiver: Platform, tickets: Int, fence: Int, keepingAtLeast: Int)
+        throws -> TransferResult
+    {
+        try EventStock.validateTransfer(from: donor, to: receiver, tickets: tickets, fence: fence, keepingAtLeast: keepingAtLeast)
+        func result(_ outcome: TransferResult.Outcome, _ moved: Int) -> TransferResult {
+            TransferResult(outcome: outcome, moved: moved, fence: self.fence, allocation: allocation)
+        }
+        guard fence == self.fence else { return result(.staleFence, 0) }
+        guard mode == .open else { return result(.notOpen, 0) }
+        let held = allocation[donor] ?? 0
+        let floor = max(sold[.platform(donor)] ?? 0, keepingAtLeast)
+        let moved = max(min(tickets, held - floor), 0)
+        if moved > 0 {
+            allocation[donor] = held - moved
+            allocation[receiver, default: 0] += moved
+        }
+        return result(.transferred, moved)
+    }
+
+    /// Throws unless a transfer's arguments are well formed (see ``transfer(from:to:tickets:fence:keepingAtLeast:)``).
+    public static func validateTransfer(from donor: Platform, to receiver: Platform, tickets: Int, fence: Int, keepingAtLeast: Int)
+        throws
+    {
+        let limit = Int(maximumVersion)
+        guard donor != receiver else { throw DomainError("a transfer needs two platforms, got \(donor.rawValue) twice") }
+        guard (1...limit).contains(tickets) else { throw DomainError("transfer tickets must be from 1, got \(tickets)") }
+        guard (1...limit).contains(fence) else { throw DomainError("a transfer fence must be from 1, got \(fence)") }
+        guard (0...limit).contains(keepingAtLeast) else {
+            throw DomainError("a transfer's kept capacity must be from 0, got \(keepingAtLeast)")
+        }
+    }
 
     /// Sets the mode (used for fail-safe and closing by an operator).
     public mutating func setMode(_ newMode: EventMode) {

@@ -114,3 +114,30 @@ public struct AmendmentResult: Sendable, Hashable {
     /// overbooked and must be cancelled, refused or moved to the waitlist on the platform.
     public var overbooked: Bool { order.heldQuantity < order.target }
 }
+
+/// What a quota transfer did (``EventStock/transfer(from:to:tickets:fence:keepingAtLeast:)``).
+public struct TransferResult: Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable {
+        /// The fence was current and the event open: `moved` tickets (possibly 0) moved.
+        case transferred
+        /// The fence was not the current counter: nothing moved.
+        case staleFence = "stale_fence"
+        /// The event is not open: nothing moved.
+        case notOpen = "not_open"
+    }
+
+    public var outcome: Outcome
+    /// Tickets moved from the donor's allocation to the receiver's (0 unless `transferred`).
+    public var moved: Int
+    /// The event's fence counter at the step (the latest token granted).
+    public var fence: Int
+    /// Every platform's allocation after the step.
+    public var allocation: [Platform: Int]
+
+    public init(outcome: Outcome, moved: Int, fence: Int, allocation: [Platform: Int]) {
+        self.outcome = outcome
+        self.moved = moved
+        self.fence = fence
+        self.allocation = allocation
+    }
+}
