@@ -81,7 +81,9 @@ def main():
     orders = len([sale for sale in sales if sale.get("status") != "waitlist"])
     calls = (summary["platforms"] if "platforms" in summary else summary)["eventbrite"]["requests"]
     if orders:
-        print(f"Eventbrite: {orders} orders resolved with {calls} API calls: {calls / orders:.3f} calls per order (target <= 0.05)")
+        print(f"Eventbrite: {orders} orders resolved with {calls} API calls: {calls / orders:.3f} calls per order "
+              "(the catch-up reads weigh on a small drop; the <= 0.05 target is for 5,000 orders: "
+              "TP_DEMO_CAPACITY=20000 TP_DEMO_BUYERS=8400 TP_DEMO_RATE=500 scripts/demo)")
     ok = ledger == held and snapshot["sold"] <= snapshot["capacity"]
     print("every sale the platforms made is in the ledger exactly once:", "yes" if ok else "NO")
     sys.exit(0 if ok else 1)
