@@ -78,11 +78,15 @@ final class SimulatorProcess: @unchecked Sendable {
         return (response.status, try? JSONSerialization.jsonObject(with: Data(response.body.utf8)))
     }
 
+    /// SIGTERM; the exit is awaited on a thread of its own (never on Swift's cooperative pool), which
+    /// then removes the output file.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
+        let process = self.process
+        let output = self.output
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        Thread.detachNewThread {
             process.waitUntilExit()
+            try? FileManager.default.removeItem(at: output)
         }
-        try? FileManager.default.removeItem(at: output)
     }
 }

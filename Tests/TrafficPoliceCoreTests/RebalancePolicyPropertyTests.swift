@@ -201,20 +201,20 @@ import TrafficPoliceCore
 
     /// G2 and the per-platform rules at every step of every plan, and the plan's shape.
     @Test func everyStepOfEveryPlanKeepsTheGuarantees() async {
-        await propertyCheck(count: 3000, input: Gen.int(in: 1...100_000), Gen.uint64()) { capacity, seed in
-            let example = Self.randomCase(capacity: capacity, seed: seed)
-            let plan = example.rebalancer.plan(for: example.state)
-            let problems = Self.violations(of: plan, from: example.state)
-            #expect(problems.isEmpty, "\(example)\nplan: \(plan)\n\(problems.joined(separator: "\n"))")
-        }
+        await Self.checkEveryStep(count: 3000, capacities: 1...100_000)
     }
 
     /// Small events, where the reserve, the minimum move and rounding matter most.
     @Test func smallEventsKeepTheGuaranteesToo() async {
-        await propertyCheck(count: 2000, input: Gen.int(in: 1...60), Gen.uint64()) { capacity, seed in
-            let example = Self.randomCase(capacity: capacity, seed: seed)
+        await Self.checkEveryStep(count: 2000, capacities: 1...60)
+    }
+
+    /// Plans `count` random events of these capacities and checks every step of each plan.
+    static func checkEveryStep(count: Int, capacities: ClosedRange<Int>) async {
+        await propertyCheck(count: count, input: Gen.int(in: capacities), Gen.uint64()) { capacity, seed in
+            let example = randomCase(capacity: capacity, seed: seed)
             let plan = example.rebalancer.plan(for: example.state)
-            let problems = Self.violations(of: plan, from: example.state)
+            let problems = violations(of: plan, from: example.state)
             #expect(problems.isEmpty, "\(example)\nplan: \(plan)\n\(problems.joined(separator: "\n"))")
         }
     }
