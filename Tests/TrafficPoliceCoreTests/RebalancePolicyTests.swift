@@ -46,6 +46,19 @@ import TrafficPoliceCore
         #expect(Self.rebalancer.plan(for: after) == .nothingToDo)
     }
 
+    /// A static split (`movesQuota` false) moves nothing, but still publishes each allocation.
+    @Test func aStaticSplitMovesNoQuotaButPublishesTheAllocations() {
+        let fixed = RebalancePolicy(configuration: .init(movesQuota: false))
+        let skewed = Self.state(Self.listing(velocity: 3), Self.listing(velocity: 0.2), Self.listing(velocity: 0))
+        #expect(fixed.plan(for: skewed) == .nothingToDo)
+        let unpublished = Self.state(
+            Self.listing(published: 0, velocity: 3), Self.listing(published: 350), Self.listing(velocity: 0))
+        #expect(
+            fixed.plan(for: unpublished).steps == [
+                .shrink(.luma, publishedTo: 300), .confirmShrink(.luma), .grow(.eventbrite, publishedTo: 300),
+            ])
+    }
+
     /// When one donor is not enough, the next slowest gives the rest.
     @Test func aLargeNeedTakesFromTheSlowestFirstThenTheNext() {
         // Eventbrite needs 900 and holds 300; Meetup (quiet) keeps its reserve of 5, Luma keeps 60.

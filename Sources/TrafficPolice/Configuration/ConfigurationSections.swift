@@ -34,6 +34,23 @@ extension TrafficPoliceConfiguration {
         public var maxAttempts: Int
     }
 
+    /// `[rebalancer]`: moving unsold quota between platforms, publishing allocations, closing at the soft cap.
+    public struct Rebalancer: Sendable, Hashable {
+        /// `interval_ms`: the regular pass. Default 10 s; 0 is a static split (allocations are
+        /// published and the platforms closed at the soft cap, but quota never moves).
+        public var interval: Duration?
+        /// `watch_interval_ms`: how often each event's counters are read. Default 250 ms.
+        public var watchInterval: Duration
+        /// `trigger_percent`: a platform that sold this share of its allocation triggers a pass at once. Default 80.
+        public var triggerPercent: Int
+        /// `velocity_window_ms`: the sales velocity's time constant. Default 60 s.
+        public var velocityWindow: Duration
+        /// `horizon_seconds`: how far ahead a platform's need is projected. Default 300.
+        public var horizonSeconds: Int
+        /// `minimum_reserve`: unsold tickets a platform keeps whatever its velocity. Default 5.
+        public var minimumReserve: Int
+    }
+
     /// `[spool]`: the local durable spool used in fail-safe.
     public struct Spool: Sendable, Hashable {
         /// `dir`: empty (the default) means `$STATE_DIRECTORY` (its first entry) or, when unset,

@@ -14,6 +14,7 @@ public struct TrafficPoliceConfiguration: Sendable {
     public var admin: Admin
     public var platforms: Platforms
     public var queue: Queue
+    public var rebalancer: Rebalancer
     public var spool: Spool
     public var log: Log
 
@@ -48,6 +49,12 @@ public struct TrafficPoliceConfiguration: Sendable {
         "platforms.meetup.idle_poll_interval_ms": "30000",
         "queue.workers": "4",
         "queue.max_attempts": "8",
+        "rebalancer.interval_ms": "10000",
+        "rebalancer.watch_interval_ms": "250",
+        "rebalancer.trigger_percent": "80",
+        "rebalancer.velocity_window_ms": "60000",
+        "rebalancer.horizon_seconds": "300",
+        "rebalancer.minimum_reserve": "5",
         "spool.dir": "",
         "log.level": "info",
     ]
@@ -116,6 +123,18 @@ public struct TrafficPoliceConfiguration: Sendable {
         self.queue = Queue(
             workers: try read.integer("queue.workers", in: 0...256),
             maxAttempts: try read.integer("queue.max_attempts", in: 1...1000))
+
+        let interval = try read.integer("rebalancer.interval_ms", in: 0...86_400_000)
+        guard interval == 0 || interval >= 1_000 else {
+            throw read.error("rebalancer.interval_ms", "must be 0 (a static split) or at least 1000, got \(interval)")
+        }
+        self.rebalancer = Rebalancer(
+            interval: interval == 0 ? nil : .milliseconds(interval),
+            watchInterval: try read.milliseconds("rebalancer.watch_interval_ms", in: 50...60_000),
+            triggerPercent: try read.integer("rebalancer.trigger_percent", in: 1...100),
+            velocityWindow: try read.milliseconds("rebalancer.velocity_window_ms", in: 1_000...3_600_000),
+            horizonSeconds: try read.integer("rebalancer.horizon_seconds", in: 1...86_400),
+            minimumReserve: try read.integer("rebalancer.minimum_reserve", in: 0...1_000_000))
 
         let spoolDirectory = read.text("spool.dir").trimmingCharacters(in: .whitespaces)
         guard spoolDirectory.isEmpty || spoolDirectory.hasPrefix("/") else {

@@ -80,11 +80,14 @@ public struct TrafficPoliceDaemon {
         let gate = StartupGate(
             listening: [intake.listening, admin.listening], redis: redis, postgres: postgres, readiness: readiness,
             logger: logger)
+        let redAlerts = RedAlertBoard()
         let notifier = SystemdNotifierService(
             readiness: readiness,
             status: {
                 let depth = (try? await queue.stats()).map { String($0.depth) } ?? "unknown (Redis unreachable)"
+                let alerts = redAlerts.statusFragment
                 return "mode=\(readiness.isReady ? "open" : "starting") queue=\(depth)"
+                    + (alerts.isEmpty ? "" : " RED ALERT \(alerts)")
             },
             probes: [Self.eventLoopProbe(), Self.cooperativePoolProbe()]
                 // Every job slot busy for this long means the workers are stuck, not slow.
@@ -125,6 +128,13 @@ public struct TrafficPoliceDaemon {
                     gateway: gateway, ledger: desk.ledger, sink: queue, configuration: poll,
                     logger: logger.with(label: "meetup-poller"), ready: { await readiness.wait() }))
         }
+        if runsWorkers {
+            background.append(
+                Rebalancer(
+                    desk: desk, publisher: CapacityPublisher(gateway: gateway), locks: EventLock(redis: redis),
+                    board: redAlerts, configuration: Self.rebalancerConfiguration(configuration.rebalancer),
+                    logger: logger.with(label: "rebalancer"), ready: { await readiness.wait() }))
+        }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
             + background.map { .init(service: $0) }
@@ -150,6 +160,20 @@ public struct TrafficPoliceDaemon {
         await queue.shutdown()
         await redis.shutdown()
         await postgres.shutdown()
+    }
+
+    /// The rebalancer's configuration from `[rebalancer]`.
+    static func rebalancerConfiguration(_ section: TrafficPoliceConfiguration.Rebalancer) -> Rebalancer.Configuration {
+        var rebalancer = Rebalancer.Configuration()
+        rebalancer.watchInterval = section.watchInterval
+        rebalancer.trigger = RebalanceTrigger.Configuration(
+            intervalMilliseconds: section.interval.map(EventbriteOrderResolver.milliseconds) ?? 10_000,
+            triggerShare: Double(section.triggerPercent) / 100,
+            velocityWindowMilliseconds: EventbriteOrderResolver.milliseconds(section.velocityWindow))
+        rebalancer.policy.horizonSeconds = Double(section.horizonSeconds)
+        rebalancer.policy.minimumReserve = section.minimumReserve
+        rebalancer.policy.movesQuota = section.interval != nil
+        return rebalancer
     }
 
     /// The descriptors systemd passed (`webhook`, `admin`), else the configured paths.

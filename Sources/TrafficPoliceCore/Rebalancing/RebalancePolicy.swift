@@ -38,14 +38,18 @@ public struct RebalancePolicy: Sendable, Hashable {
         public var minimumTransferTickets: Int
         /// The smallest move as a share of C − S (default 0.01: 1%); the larger of the two applies.
         public var minimumTransferShare: Ratio
+        /// Whether quota moves between platforms at all (default true). False is a static split:
+        /// the plan still publishes each allocation and closes the platforms past the soft cap.
+        public var movesQuota: Bool
 
         /// 0.01: a move is at least 1% of C − S.
         public static let defaultMinimumTransferShare = Ratio(exactly: 10_000)
 
         public init(
             horizonSeconds: Double = 300, minimumReserve: Int = 5, minimumTransferTickets: Int = 5,
-            minimumTransferShare: Ratio = Configuration.defaultMinimumTransferShare
+            minimumTransferShare: Ratio = Configuration.defaultMinimumTransferShare, movesQuota: Bool = true
         ) {
+            self.movesQuota = movesQuota
             self.horizonSeconds = horizonSeconds.isFinite ? min(max(horizonSeconds, 0), 86_400) : 300
             self.minimumReserve = max(minimumReserve, 0)
             self.minimumTransferTickets = max(minimumTransferTickets, 1)
@@ -89,7 +93,7 @@ public struct RebalancePolicy: Sendable, Hashable {
     }
 
     private func rebalancingPlan(for state: RebalanceState) -> RebalancePlan {
-        let transfers = self.transfers(for: state)
+        let transfers = configuration.movesQuota ? self.transfers(for: state) : []
         var allocation = Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, state[$0].allocation) })
         for move in transfers {
             allocation[move.from, default: 0] -= move.tickets

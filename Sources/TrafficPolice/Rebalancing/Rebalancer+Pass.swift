@@ -1,0 +1,299 @@
+import Foundation
+import Logging
+import Metrics
+import TrafficPoliceCore
+
+extension Rebalancer {
+    /// How a plan's performance ended.
+    enum PlanEnd {
+        /// Every step done.
+        case done
+        /// Plan again from fresh counters (a platform refused a capacity below what it sold, or the
+        /// mode changed under the plan).
+        case replan
+        /// Stopped: a step failed or the lock was lost; the next pass starts over.
+        case stopped
+    }
+
+    /// One pass over one event: lock, fence, plan, perform. Returns false when it failed (the
+    /// watch then backs off); a pass another instance holds the lock for counts as done.
+    func pass(_ event: WatchedEvent, reason: RebalanceTrigger.Reason) async -> Bool {
+        let id = event.record.id
+        var metadata: Logger.Metadata = ["EVENT_ID": "\(id.rawValue)", "REASON": "\(reason.rawValue)"]
+        let lease: EventLock.Lease
+        do {
+            guard let taken = try await locks.acquire(id, ttl: configuration.lockTTL) else { return true }
+            lease = taken
+        } catch {
+            logger.warning("cannot take the event's rebalance lock", metadata: metadata.merging(["ERROR": "\(error)"]) { $1 })
+            return false
+        }
+        defer {
+            let locks = self.locks
+            Task { _ = try? await locks.release(lease) }
+        }
+        do {
+            let fence = try await desk.reservations.grantFence(event: id)
+            try await desk.ledger.recordFence(fence, event: id)
+            metadata["FENCE"] = "\(fence)"
+            var watch = watches[id] ?? EventWatch(trigger: RebalanceTrigger(configuration: configuration.trigger))
+            defer { watches[id] = watch }
+            try await loadPublished(event, watch: &watch)
+            let policy = RebalancePolicy(configuration: configuration.policy)
+            for _ in 0..<3 {
+                guard let counters = try await desk.reservations.counters(event: id) else { return false }
+                let state = self.state(event, counters: counters, watch: watch)
+                let plan = policy.plan(for: state)
+                guard !plan.isEmpty else { break }
+                logger.info("rebalance plan", metadata: metadata.merging(["PLAN": "\(plan)"]) { $1 })
+                let end = try await perform(
+                    plan, event: event, counters: counters, fence: fence, lease: lease, watch: &watch,
+                    metadata: metadata)
+                switch end {
+                case .done: break
+                case .replan: continue
+                case .stopped: return false
+                }
+                break
+            }
+            announceClosed(event, watch: &watch)
+            return true
+        } catch {
+            logger.warning("rebalance pass failed", metadata: metadata.merging(["ERROR": "\(error)"]) { $1 })
+            return false
+        }
+    }
+
+    /// What each linked platform publishes: the ledger's record (written before a grow and after a
+    /// shrink, so it is never below what the platform offers), read back from the platforms once
+    /// after the daemon starts.
+    private func loadPublished(_ event: WatchedEvent, watch: inout EventWatch) async throws {
+        let listings = try await desk.ledger.listings(event.record.id)
+        var published: [Platform: Int] = [:]
+        for platform in event.listings.keys {
+            published[platform] = listings[platform]?.published ?? 0
+        }
+        if !watch.readBack {
+            var complete = true
+            for (platform, reference) in event.listings {
+                do {
+                    let read = try await publisher.read(reference)
+                    if read.closed {
+                        published[platform] = read.sold ?? 0
+                    } else {
+                        published[platform] = read.capacity ?? Self.unlimited
+                    }
+                } catch {
+                    complete = false
+                    logger.warning(
+                        "cannot read the listing's capacity back; using the ledger's",
+                        metadata: [
+                            "EVENT_ID": "\(event.record.id.rawValue)", "PLATFORM": "\(platform.rawValue)",
+                            "ERROR": "\(error)",
+                        ])
+                }
+            }
+            watch.readBack = complete
+        }
+        watch.published = published
+    }
+
+    /// What an unlimited listing counts as offering.
+    static var unlimited: Int { 1 << 40 }
+
+    private func state(_ event: WatchedEvent, counters: EventCounters, watch: EventWatch) -> RebalanceState {
+        let velocities = watch.trigger.velocities(at: now)
+        var listings: [Platform: RebalanceState.Listing] = [:]
+        for platform in Platform.allCases {
+            let linked = event.listings[platform] != nil
+            listings[platform] = RebalanceState.Listing(
+                linked: linked, allocation: counters.allocation[platform] ?? 0,
+                published: watch.published[platform] ?? 0, sold: counters.sold[.platform(platform)] ?? 0,
+                velocity: velocities[platform] ?? 0, unconfirmedPublished: watch.unconfirmed[platform])
+        }
+        return RebalanceState(
+            policy: event.record.policy, mode: counters.mode, boxOfficeSold: counters.sold[.boxOffice] ?? 0,
+            listings: listings)
+    }
+
+    /// Performs the plan's steps in order.
+    private func perform(
+        _ plan: RebalancePlan, event: WatchedEvent, counters: EventCounters, fence: Int, lease: EventLock.Lease,
+        watch: inout EventWatch, metadata: Logger.Metadata
+    ) async throws -> PlanEnd {
+        let id = event.record.id
+        var sold = Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, counters.sold[.platform($0)] ?? 0) })
+        var failedCloses: Set<Platform> = []
+        var checkedBeforeGrow = false
+        var allocation = counters.allocation
+        for step in plan.steps {
+            guard try await locks.renew(lease) else {
+                logger.warning("lost the event's rebalance lock: stopping the plan", metadata: metadata)
+                return .stopped
+            }
+            var stepMetadata = metadata
+            stepMetadata["STEP"] = "\(step)"
+            switch step {
+            case .shrink(let platform, let capacity):
+                guard let reference = event.listings[platform] else { continue }
+                do {
+                    try await publisher.publish(capacity, on: reference)
+                } catch CapacityPublishError.tooSmall(let platformSold, let detail) {
+                    try await refused(id, platform, fence, platformSold, detail, stepMetadata)
+                    return .replan
+                } catch {
+                    try await publishFailed(id, platform, fence, error, stepMetadata)
+                    return .stopped
+                }
+                lowered(platform, to: capacity, watch: &watch)
+                try await desk.ledger.recordPublished(
+                    event: id, platform: platform, capacity: capacity, sold: sold[platform] ?? 0, kind: .shrink,
+                    fence: fence, confirmed: false)
+                Counter(label: "traffic_police_capacity_pushes_total", dimensions: [("platform", platform.rawValue), ("kind", "shrink")]).increment()
+            case .close(let platform):
+                guard let reference = event.listings[platform] else { continue }
+                let closedAt = try await close(
+                    reference, sold: sold[platform] ?? 0, event: id, fence: fence, metadata: stepMetadata)
+                guard let closedAt else {
+                    failedCloses.insert(platform)
+                    continue
+                }
+                sold[platform] = closedAt
+                lowered(platform, to: closedAt, watch: &watch)
+                try await desk.ledger.recordPublished(
+                    event: id, platform: platform, capacity: closedAt, sold: closedAt, kind: .close, fence: fence,
+                    confirmed: false)
+                Counter(label: "traffic_police_capacity_pushes_total", dimensions: [("platform", platform.rawValue), ("kind", "close")]).increment()
+            case .confirmShrink(let platform):
+                guard let reference = event.listings[platform], !failedCloses.contains(platform) else { continue }
+                let target = watch.published[platform] ?? 0
+                let confirmed = try await publisher.confirm(
+                    atMost: target, on: reference, attempts: configuration.confirmAttempts,
+                    interval: configuration.confirmInterval)
+                guard confirmed else {
+                    logger.warning(
+                        "the platform does not show the lower capacity yet: stopping the plan before anything depends on it",
+                        metadata: stepMetadata)
+                    return .stopped
+                }
+                watch.unconfirmed[platform] = nil
+            case .transfer(let from, let to, let tickets):
+                let result = try await desk.reservations.transfer(
+                    event: id, from: from, to: to, tickets: tickets, fence: fence,
+                    keepingAtLeast: max(watch.published[from] ?? 0, watch.unconfirmed[from] ?? 0))
+                switch result.outcome {
+                case .staleFence:
+                    logger.warning("a later fencing token exists: another rebalancer took over", metadata: stepMetadata)
+                    return .stopped
+                case .notOpen:
+                    return .replan
+                case .transferred:
+                    allocation = result.allocation
+                    guard result.moved > 0 else { continue }
+                    _ = try await desk.ledger.recordTransfer(event: id, from: from, to: to, moved: result.moved, fence: fence)
+                    Counter(label: "traffic_police_quota_moved_tickets_total", dimensions: [("from", from.rawValue), ("to", to.rawValue)])
+                        .increment(by: result.moved)
+                    logger.notice(
+                        "moved quota", metadata: stepMetadata.merging(["MOVED": "\(result.moved)"]) { $1 })
+                }
+            case .grow(let platform, let planned):
+                guard let reference = event.listings[platform] else { continue }
+                if !checkedBeforeGrow {
+                    // The mode or allocations may have changed since the snapshot: grow only within what Redis holds now.
+                    guard let live = try await desk.reservations.counters(event: id), live.mode == .open else {
+                        return .replan
+                    }
+                    allocation = live.allocation
+                    checkedBeforeGrow = true
+                }
+                let capacity = min(planned, max(allocation[platform] ?? 0, sold[platform] ?? 0))
+                guard capacity > (watch.published[platform] ?? 0) else { continue }
+                // The ledger first: its published is never below what the platform may offer.
+                try await desk.ledger.recordPublished(
+                    event: id, platform: platform, capacity: capacity, sold: sold[platform] ?? 0, kind: .grow,
+                    fence: fence, confirmed: false)
+                do {
+                    try await publisher.publish(capacity, on: reference)
+                } catch {
+                    try await publishFailed(id, platform, fence, error, stepMetadata)
+                    return .stopped
+                }
+                watch.published[platform] = capacity
+                Counter(label: "traffic_police_capacity_pushes_total", dimensions: [("platform", platform.rawValue), ("kind", "grow")]).increment()
+            case .enterRedAlert:
+                guard failedCloses.isEmpty else { return .stopped }
+                try await desk.reservations.setMode(.redAlert, event: id)
+                try await desk.ledger.setMode(.redAlert, event: id)
+                try await desk.ledger.recordCapacityEvent(
+                    event: id, platform: nil, kind: .redAlert, fence: fence, detail: "sold reached the soft cap")
+            }
+        }
+        return failedCloses.isEmpty ? .done : .stopped
+    }
+
+    /// Closes one listing at what it sold; when the platform counts more sold than the counters
+    /// (a sale whose webhook has not arrived), closes at the platform's count. Nil when it failed.
+    private func close(
+        _ reference: ListingReference, sold: Int, event: EventID, fence: Int, metadata: Logger.Metadata
+    ) async throws -> Int? {
+        do {
+            try await publisher.close(reference, sold: sold)
+            return sold
+        } catch CapacityPublishError.tooSmall(let platformSold?, _) where platformSold > sold {
+            do {
+                try await publisher.close(reference, sold: platformSold)
+                return platformSold
+            } catch {
+                try await publishFailed(event, reference.platform, fence, error, metadata)
+                return nil
+            }
+        } catch {
+            try await publishFailed(event, reference.platform, fence, error, metadata)
+            return nil
+        }
+    }
+
+    /// A shrink or close sent: the platform may offer the old capacity until it is read back.
+    private func lowered(_ platform: Platform, to capacity: Int, watch: inout EventWatch) {
+        let before = watch.published[platform] ?? 0
+        if capacity < before {
+            watch.unconfirmed[platform] = max(watch.unconfirmed[platform] ?? before, before)
+        }
+        watch.published[platform] = capacity
+    }
+
+    private func refused(
+        _ event: EventID, _ platform: Platform, _ fence: Int, _ platformSold: Int?, _ detail: String,
+        _ metadata: Logger.Metadata
+    ) async throws {
+        logger.notice(
+            "the platform refused a capacity below what it sold: planning again",
+            metadata: metadata.merging(["PLATFORM_SOLD": "\(platformSold.map(String.init) ?? "?")", "DETAIL": "\(detail)"]) { $1 })
+        try await desk.ledger.recordCapacityEvent(
+            event: event, platform: platform, kind: .refused, fence: fence,
+            detail: "sold on the platform: \(platformSold.map(String.init) ?? "unknown"); \(detail)")
+    }
+
+    private func publishFailed(
+        _ event: EventID, _ platform: Platform, _ fence: Int, _ error: any Error, _ metadata: Logger.Metadata
+    ) async throws {
+        Counter(label: "traffic_police_capacity_push_failures_total", dimensions: [("platform", platform.rawValue)]).increment()
+        logger.error("capacity push failed", metadata: metadata.merging(["ERROR": "\(error)"]) { $1 })
+        try await desk.ledger.recordCapacityEvent(
+            event: event, platform: platform, kind: .publishFailed, fence: fence, detail: "\(error)")
+    }
+
+    /// Logs, once per red alert, that every platform is closed, and how long it took.
+    private func announceClosed(_ event: WatchedEvent, watch: inout EventWatch) {
+        guard let since = watch.redAlertSince, !watch.closedAnnounced, watch.unconfirmed.isEmpty else { return }
+        watch.closedAnnounced = true
+        let elapsed = elapsed(since: since)
+        Timer(label: "traffic_police_red_alert_close_seconds").recordMilliseconds(elapsed)
+        logger.notice(
+            "red alert: every platform is closed",
+            metadata: [
+                "EVENT_ID": "\(event.record.id.rawValue)", "MODE": "red_alert", "ELAPSED_MS": "\(elapsed)",
+                "PLATFORMS": "\(event.listings.keys.map(\.rawValue).sorted().joined(separator: ","))",
+            ])
+    }
+}

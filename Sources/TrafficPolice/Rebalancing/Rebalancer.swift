@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import TrafficPoliceCore
+
+/// The rebalancer of DESIGN.md section 3: a swift-service-lifecycle `Service` that watches every
+/// linked event's counters, moves unsold quota from slow platforms to fast ones, publishes each
+/// platform's allocation, and closes every platform when the event reaches the soft cap.
+///
+/// It reads each event's counters every ``Configuration/watchInterval`` (one Redis read) and asks a
+/// ``RebalanceTrigger`` (pure) whether a pass is due: at once when the event is past the soft cap and
+/// a platform still offers tickets, when a platform has sold a share of its allocation, and every
+/// ``Configuration/trigger`` interval. A pass (``pass(_:reason:)``) holds the event's lock
+/// (``EventLock``), takes a fencing token, plans with ``RebalancePolicy`` (pure) and performs the
+/// plan's steps in order through the ``CapacityPublisher`` (throttled, capacity-push lane) and the
+/// fenced transfer script; every capacity change goes to the ledger with its fencing token.
+///
+/// Several daemons may run it against the same Redis: the lock makes one pass per event at a time,
+/// and the fence makes a pass that lost its lock move nothing.
+public actor Rebalancer: Service {
+    /// How the rebalancer works. Every field has a default suited to the daemon.
+    public struct Configuration: Sendable {
+        /// When passes are due: every 10 s, when a platform sold 80% of its allocation (at most once
+        /// a second), velocities over 60 s.
+        public var trigger = RebalanceTrigger.Configuration()
+        /// The plan's rules (horizon, reserve, smallest move; `movesQuota` false is a static split).
+        public var policy = RebalancePolicy.Configuration()
+        /// How often each event's counters are read. Default 250 ms.
+        public var watchInterval: Duration = .milliseconds(250)
+        /// How often the ledger's events and links are read again. Default 5 s.
+        public var eventRefresh: Duration = .seconds(5)
+        /// The event lock's time to live (renewed at every step). Default 30 s.
+        public var lockTTL: Duration = .seconds(30)
+        /// Read-backs of a shrink before it counts as unconfirmed, and the time between them.
+        public var confirmAttempts = 20
+        public var confirmInterval: Duration = .milliseconds(250)
+        /// The first wait after a failed pass; it doubles up to `maximumBackoff`.
+        public var backoff: Duration = .seconds(1)
+        public var maximumBackoff: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    let desk: EventDesk
+    let publisher: CapacityPublisher
+    let locks: EventLock
+    let board: RedAlertBoard
+    let logger: Logger
+    private let ready: @Sendable () async -> Void
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    /// What the rebalancer knows of each event between passes.
+    var watches: [EventID: EventWatch] = [:]
+    private var events: [EventID: WatchedEvent] = [:]
+
+    /// An event the rebalancer watches: its record and where it is listed.
+    struct WatchedEvent: Sendable {
+        var record: EventRecord
+        var listings: [Platform: ListingReference]
+    }
+
+    /// - Parameters:
+    ///   - board: where red alerts are posted (the daemon's status line reads it).
+    ///   - ready: awaited before the first pass (the daemon passes its readiness).
+    public init(
+        desk: EventDesk, publisher: CapacityPublisher, locks: EventLock, board: RedAlertBoard = RedAlertBoard(),
+        configuration: Configuration = Configuration(), logger: Logger,
+        ready: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.desk = desk
+        self.publisher = publisher
+        self.locks = locks
+        self.board = board
+        self.configuration = configuration
+        self.logger = logger
+        self.ready = ready
+        self.start = clock.now
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            await self.ready()
+            try Task.checkCancellation()
+            await self.watchLoop()
+        }
+    }
+
+    /// Milliseconds since the rebalancer started (monotonic).
+    var now: Int64 { milliseconds(start.duration(to: clock.now)) }
+
+    private func watchLoop() async {
+        logger.info(
+            "rebalancer started",
+            metadata: [
+                "INTERVAL_MS": "\(configuration.trigger.intervalMilliseconds)",
+                "MOVES_QUOTA": "\(configuration.policy.movesQuota)",
+            ])
+        var nextRefresh = Int64.min
+        while !Task.isCancelled {
+            if now >= nextRefresh {
+                await refreshEvents()
+                nextRefresh = now + milliseconds(configuration.eventRefresh)
+            }
+            for id in events.keys.sorted() {
+                guard !Task.isCancelled else { return }
+                await watch(id)
+            }
+            try? await Task.sleep(for: configuration.watchInterval)
+        }
+    }
+
+    /// Reads the ledger's events and their links.
+    private func refreshEvents() async {
+        do {
+            var fresh: [EventID: WatchedEvent] = [:]
+            for record in try await desk.ledger.events() {
+                let listings = try await desk.ledger.listings(record.id)
+                var references: [Platform: ListingReference] = [:]
+                for (platform, listing) in listings {
+                    guard let id = listing.platformEventID else { continue }
+                    references[platform] = ListingReference(
+                        platform: platform, platformEventID: id, ticketClassID: listing.ticketClassID)
+                }
+                guard !references.isEmpty else { continue }
+                fresh[record.id] = WatchedEvent(record: record, listings: references)
+            }
+            events = fresh
+            watches = watches.filter { fresh[$0.key] != nil }
+        } catch {
+            logger.warning("cannot read the events from the ledger", metadata: ["ERROR": "\(error)"])
+        }
+    }
+
+    /// Reads one event's counters and runs a pass when one is due.
+    private func watch(_ id: EventID) async {
+        guard let event = events[id] else { return }
+        let counters: EventCounters
+        do {
+            guard let live = try await desk.reservations.counters(event: id) else {
+                try await desk.rebuild(id)
+                return
+            }
+            counters = live
+        } catch {
+            return  // Redis is the watchdog's business; the next tick tries again.
+        }
+        var watch = watches[id] ?? EventWatch(trigger: RebalanceTrigger(configuration: configuration.trigger))
+        noteMode(counters, of: event.record, watch: &watch)
+        let reason = watch.trigger.observe(
+            counters, softCap: event.record.policy.softCap, published: watch.published,
+            linked: Set(event.listings.keys), at: now)
+        watches[id] = watch
+        guard let reason, now >= watch.retryAt else { return }
+        let succeeded = await pass(event, reason: reason)
+        var after = watches[id] ?? watch
+        after.trigger.passed(at: now)
+        if succeeded {
+            after.failures = 0
+            after.retryAt = 0
+        } else {
+            after.failures += 1
+            let backoff = min(
+                milliseconds(configuration.backoff) << min(after.failures - 1, 16),
+                milliseconds(configuration.maximumBackoff))
+            after.retryAt = now + backoff
+        }
+        watches[id] = after
+    }
+
+    /// Announces red alert the first time the counters show it, and leaves the board when the mode changes.
+    private func noteMode(_ counters: EventCounters, of event: EventRecord, watch: inout EventWatch) {
+        let id = event.id
+        guard counters.mode == .redAlert else {
+            if watch.redAlertSince != nil {
+                watch.redAlertSince = nil
+                board.leave(id)
+            }
+            return
+        }
+        guard watch.redAlertSince == nil else { return }
+        watch.redAlertSince = clock.now
+        watch.closedAnnounced = false
+        if board.enter(id) {
+            Counter(label: "traffic_police_red_alerts_total").increment()
+            logger.critical(
+                "RED ALERT: the event reached its soft cap; every platform is being closed and the rest sells only at the box office",
+                metadata: [
+                    "EVENT_ID": "\(id.rawValue)", "MODE": "red_alert", "SOLD": "\(counters.totalSold)",
+                    "SOFT_CAP": "\(event.policy.softCap)", "CAPACITY": "\(counters.capacity)",
+                    "STOCK": "\(counters.stock)",
+                ])
+        }
+        Gauge(label: "traffic_police_events_in_red_alert").record(board.events.count)
+    }
+
+    func milliseconds(_ duration: Duration) -> Int64 { EventbriteOrderResolver.milliseconds(duration) }
+
+    /// Time since `instant`, in milliseconds.
+    func elapsed(since instant: ContinuousClock.Instant) -> Int64 {
+        milliseconds(instant.duration(to: clock.now))
+    }
+}
+
+/// What the rebalancer knows of one event between passes.
+struct EventWatch: Sendable {
+    var trigger: RebalanceTrigger
+    /// What each linked platform publishes, as the last pass left it.
+    var published: [Platform: Int] = [:]
+    /// For a shrink or close not yet read back: the capacity the platform may still offer.
+    var unconfirmed: [Platform: Int] = [:]
+    /// Whether the platforms' capacities were read back since the daemon started.
+    var readBack = false
+    var redAlertSince: ContinuousClock.Instant?
+    var closedAnnounced = false
+    /// Failed passes in a row, and when the next may run (ms).
+    var failures = 0
+    var retryAt: Int64 = 0
+}

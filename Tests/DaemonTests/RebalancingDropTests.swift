@@ -1,0 +1,183 @@
+import Foundation
+import PostgresBridge
+import Testing
+
+extension DaemonSuite {
+    /// The built daemon, with its rebalancer, against the built platform simulator (issue: capacity
+    /// policy): a ticket drop of 3× the capacity, skewed 60/30/10, with webhooks 0.1–5 s late, ends
+    /// with nothing oversold against the platforms' truth, G2 held at every capacity change the
+    /// platforms received, at least 99% of C − S sold on the platforms, and every platform closed soon
+    /// after the soft cap.
+    @Suite struct RebalancingDropTests {
+        typealias E2E = DaemonEndToEndTests
+
+        @Test(.timeLimit(.minutes(5)))
+        func aSkewedDropSellsThroughWithoutOversellingAndClosesAtTheSoftCap() async throws {
+            let sim = try SimulatorProcess(seed: 606)
+            defer { sim.stop() }
+            try await sim.start()
+            let database = try await TestDatabase.create()
+            let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url]
+            defer { Task { await database.drop() } }
+
+            let suffix = UUID().uuidString.prefix(8).lowercased()
+            let event = "rebalance-\(suffix)"
+            let ids = [
+                "eventbrite": String(Int.random(in: 100_000_000...999_999_999)), "luma": "evt-rebalance-\(suffix)",
+                "meetup": String(Int.random(in: 100_000_000...999_999_999)),
+            ]
+            #expect(try await E2E.cli(["migrate"], environment: db).0 == 0)
+            let created = try await E2E.cli(
+                ["event", "create", event, "--name", "Rebalanced drop", "--capacity", "1000"], environment: db)
+            try #require(created.0 == 0, "\(created.1)")
+            for (platform, id) in ids {
+                // Each platform starts with the equal split an organiser would type in by hand.
+                #expect(try await sim.control("/control/events", ["platform": platform, "id": id, "capacity": 300]).status == 201)
+                try #require(try await E2E.cli(["event", "link", event, "--platform", platform, "--platform-event", id], environment: db).0 == 0)
+            }
+
+            var environment = sim.daemonEnvironment().merging(db) { $1 }
+            environment["TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_CATCH_UP_INTERVAL_MS"] = "3000"
+            environment["TRAFFIC_POLICE_PLATFORMS_LUMA_SWEEP_INTERVAL_MS"] = "5000"
+            // A drop lasts seconds, not hours: look a few seconds ahead and pass often.
+            environment["TRAFFIC_POLICE_REBALANCER_INTERVAL_MS"] = "1000"
+            environment["TRAFFIC_POLICE_REBALANCER_HORIZON_SECONDS"] = "5"
+            environment["TRAFFIC_POLICE_REBALANCER_VELOCITY_WINDOW_MS"] = "3000"
+            let daemon = try DaemonProcess(overrides: environment)
+            defer { daemon.cleanUp() }
+            try await daemon.start()
+
+            let configured = try await sim.control("/control/config", [
+                "eventbrite": ["webhook": ["unix_socket": daemon.webhookSocket, "path": "/webhooks/eventbrite"]],
+                "luma": ["webhook": ["unix_socket": daemon.webhookSocket, "path": "/webhooks/luma"]],
+                "webhooks": ["duplicate_probability": 0.05, "drop_probability": 0.0, "delay_ms": ["min": 100, "max": 5000]],
+            ])
+            try #require(configured.status == 200, "\(String(describing: configured.json))")
+            // Let the rebalancer's first pass read the platforms back.
+            try await Task.sleep(for: .seconds(2))
+            let started = try await sim.control("/control/demand/start", [
+                "events": ids, "rate_per_second": 100, "skew": ["eventbrite": 60, "luma": 30, "meetup": 10],
+                "quantity": ["min": 1, "max": 2], "total": 2000, "shape": "drop", "cancel_fraction": 0.0,
+            ])
+            try #require(started.status == 202, "\(String(describing: started.json))")
+            let demandDeadline = ContinuousClock.now + .seconds(90)
+            while ContinuousClock.now < demandDeadline,
+                (try await sim.control("/control/demand").json as? [String: Any])?["running"] as? Bool == true
+            {
+                try await Task.sleep(for: .milliseconds(250))
+            }
+
+            let postgres = try E2E.postgres(url: database.url)
+            defer { Task { await postgres.shutdown() } }
+            var truth: [String: Int] = [:]
+            var ledger: [String: Int] = [:]
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline {
+                truth = try await PlatformDropTests.truth(sim)
+                ledger = try await Self.held(postgres, event: event)
+                if ledger == truth { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            let log = daemon.log().suffix(3000)
+            // Nothing oversold: every ticket a platform sold is held in the ledger (accepted or absorbed), within C.
+            #expect(ledger == truth, "ledger and platforms differ: \(truth.filter { ledger[$0.key] != $0.value }.count) orders; \(log)")
+            let sold = truth.values.reduce(0, +)
+            #expect(sold <= 1000)
+            #expect(sold >= 891, "platform sell-through \(sold) of C − S = 900")
+
+            // G2 at every capacity change the platforms received.
+            let absorbed = try await postgres.query(
+                "SELECT COALESCE(sum(excess), 0)::int AS absorbed FROM orders WHERE event_id = $1 AND outcome = 'absorbed'", [event]
+            ).first?.decode("absorbed", as: Int.self) ?? 0
+            let changes = try #require(
+                (try await sim.control("/control/capacity-changes").json as? [String: Any])?["capacity_changes"] as? [[String: Any]])
+            let timeline = try Self.timeline(changes, ids: ids)
+            #expect(timeline.count >= 3, "the rebalancer published capacities")
+            var published: [String: Int] = [:]
+            var held: [String: Int] = [:]
+            for change in timeline {
+                published[change.platform] = change.capacity
+                held[change.platform] = change.sold
+                let offered = ids.keys.reduce(0) { $0 + max(published[$1] ?? 300, held[$1] ?? 0) }
+                #expect(offered <= 900 + absorbed, "G2 broken at \(change): \(published) sold \(held)")
+            }
+
+            // Every platform closed after the soft cap; the time it took.
+            let mode = try await E2E.cli(["event", "show", event, "--json"], environment: db)
+            #expect(mode.1.contains("\"red_alert\""), "\(mode.1)")
+            let crossing = try #require(try await Self.softCapCrossing(sim, at: 900), "the platforms reached the soft cap")
+            var closedAt: [String: Date] = [:]
+            for platform in ids.keys {
+                let mine = timeline.filter { $0.platform == platform }
+                if let close = mine.first(where: { $0.time >= crossing && $0.capacity <= $0.sold }) {
+                    closedAt[platform] = close.time
+                } else if let before = mine.last(where: { $0.time < crossing }), before.capacity <= before.sold {
+                    closedAt[platform] = crossing  // sold out at its capacity already: it offered nothing more
+                }
+            }
+            #expect(Set(closedAt.keys) == Set(ids.keys), "every platform closed after the soft cap: \(closedAt)")
+            let seconds = (closedAt.values.max() ?? crossing).timeIntervalSince(crossing)
+            print("soft cap → every platform closed: \(String(format: "%.2f", seconds)) s; sold \(sold); absorbed \(absorbed); capacity changes \(timeline.count)")
+            #expect(seconds < 30, "closing took \(seconds) s")
+            #expect(await daemon.terminate() == 0, "\(daemon.log().suffix(2000))")
+        }
+
+        /// Tickets the ledger holds per order (accepted or absorbed, not released), keyed `platform:order id`.
+        static func held(_ postgres: PostgresClient, event: String) async throws -> [String: Int] {
+            var held: [String: Int] = [:]
+            for row in try await postgres.query(
+                """
+                SELECT platform, platform_order_id, quantity FROM orders
+                WHERE event_id = $1 AND released_at IS NULL AND quantity > 0 AND outcome <> 'overbooked'
+                """, [event])
+            {
+                held["\(try row.decode("platform", as: String.self)):\(try row.decode("platform_order_id", as: String.self))"] =
+                    try row.decode("quantity")
+            }
+            return held
+        }
+
+        struct Change: CustomStringConvertible {
+            var platform: String
+            var capacity: Int
+            var sold: Int
+            var time: Date
+            var description: String { "\(platform) → \(capacity) (sold \(sold)) at \(time.timeIntervalSince1970)" }
+        }
+
+        /// The simulator's capacity changes of this drop's listings, in order; a closed Meetup counts as capacity = sold.
+        static func timeline(_ changes: [[String: Any]], ids: [String: String]) throws -> [Change] {
+            try changes.compactMap { change in
+                guard let platform = change["platform"] as? String, change["event_id"] as? String == ids[platform] else {
+                    return nil
+                }
+                let sold = try #require(change["sold"] as? Int, "the simulator records sold with each change: \(change)")
+                let capacity = change["closed"] as? Bool == true ? sold : (change["new"] as? Int ?? Int.max / 4)
+                let time = try #require((change["time"] as? String).flatMap(Self.date), "\(change)")
+                return Change(platform: platform, capacity: capacity, sold: sold, time: time)
+            }
+        }
+
+        /// When the platforms' sales together reached `softCap` tickets (by sale time).
+        static func softCapCrossing(_ sim: SimulatorProcess, at softCap: Int) async throws -> Date? {
+            let sales = try #require((try await sim.control("/control/sales").json as? [String: Any])?["sales"] as? [[String: Any]])
+            let timed = sales.compactMap { sale -> (Date, Int)? in
+                guard let time = (sale["time"] as? String).flatMap(Self.date), let held = sale["tickets_held"] as? Int
+                else { return nil }
+                return (time, held)
+            }.sorted { $0.0 < $1.0 }
+            var total = 0
+            for (time, held) in timed {
+                total += held
+                if total >= softCap { return time }
+            }
+            return nil
+        }
+
+        static func date(_ text: String) -> Date? {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text)
+        }
+    }
+}

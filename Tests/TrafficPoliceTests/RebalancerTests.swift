@@ -1,0 +1,212 @@
+import CurlBridge
+import Foundation
+import Logging
+import PlatformClients
+import Testing
+import TrafficPolice
+import TrafficPoliceCore
+
+/// The rebalancer against real Redis, PostgreSQL and the platform simulator: quota moves toward
+/// the platform that sells, every platform closes at the soft cap, and G2 holds at every capacity
+/// change the simulator received (checked with what each platform had sold at that instant).
+@Suite(.timeLimit(.minutes(2))) struct RebalancerTests {
+    /// C = 100 (S = 10, soft cap 90): 30 per platform.
+    static let capacity = 100
+
+    @Test func quotaMovesToTheSellingPlatformAndEveryPlatformClosesAtTheSoftCap() async throws {
+        try await TestSimulator.with { sim in
+            try await TestStack.with { stack in
+                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
+                defer { fixture.close() }
+                let rebalancer = fixture.rebalancer()
+                let running = Task { try await rebalancer.run() }
+                defer { running.cancel() }
+
+                // The first pass publishes each allocation (the simulator's events start unlimited).
+                #expect(try await QueueTestSupport.eventually(timeout: .seconds(15)) {
+                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
+                })
+                // Eventbrite sells fast; Luma and Meetup sell nothing.
+                for _ in 0..<26 { try await fixture.sell(.eventbrite, 1) }
+                #expect(try await QueueTestSupport.eventually(timeout: .seconds(15)) {
+                    (try await fixture.simulatorCapacities()[.eventbrite] ?? 0) > 30
+                }, "quota moved to Eventbrite")
+                let moved = try await fixture.stack.desk.snapshot(fixture.event)
+                #expect(moved.counters.allocation[.eventbrite, default: 0] > 30)
+                #expect(moved.counters.allocation.values.reduce(0, +) == 90, "Σ allocation = C − S")
+                let changes = try await fixture.stack.ledger.capacityChanges(fixture.event)
+                #expect(changes.contains { $0.kind == .transfer && $0.fence > 0 }, "the transfer is in the ledger with its fence")
+
+                // Sell on until the soft cap: red alert closes every platform at what it sold.
+                var sold = 26
+                while sold < 90 {
+                    let platform: Platform = sold % 3 == 0 ? .luma : .eventbrite
+                    if try await fixture.sell(platform, 1) { sold += 1 } else if try await fixture.sell(.meetup, 1) { sold += 1 }
+                }
+                #expect(try await fixture.stack.desk.snapshot(fixture.event).counters.mode == .redAlert)
+                #expect(try await QueueTestSupport.eventually(timeout: .seconds(10)) {
+                    let truth = try await fixture.simulatorSold()
+                    let published = try await fixture.simulatorCapacities()
+                    return Platform.allCases.allSatisfy { published[$0] == truth[$0] || published[$0] == nil }
+                }, "every platform closed at what it sold")
+                for platform in Platform.allCases {
+                    #expect(try await fixture.sell(platform, 1) == false, "\(platform) sells nothing more")
+                }
+                try await fixture.expectPublishSafety()
+            }
+        }
+    }
+
+    /// A static split (no quota moves) still publishes the allocations and closes at the soft cap.
+    @Test func aStaticSplitPublishesAndClosesButMovesNothing() async throws {
+        try await TestSimulator.with { sim in
+            try await TestStack.with { stack in
+                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
+                defer { fixture.close() }
+                let rebalancer = fixture.rebalancer(movesQuota: false)
+                let running = Task { try await rebalancer.run() }
+                defer { running.cancel() }
+                #expect(try await QueueTestSupport.eventually(timeout: .seconds(15)) {
+                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
+                })
+                var sold = 0
+                for _ in 0..<40 where try await fixture.sell(.eventbrite, 1) { sold += 1 }
+                #expect(sold == 30, "Eventbrite sells its 30 and no more")
+                try await Task.sleep(for: .seconds(2))
+                #expect(try await fixture.simulatorCapacities()[.eventbrite] == 30)
+                let changes = try await fixture.stack.ledger.capacityChanges(fixture.event)
+                #expect(!changes.contains { $0.kind == .transfer })
+                try await fixture.expectPublishSafety()
+            }
+        }
+    }
+}
+
+/// One event of capacity 100 listed on the three simulated platforms, the gateway and the desk.
+struct RebalancerFixture {
+    let sim: TestSimulator
+    let stack: TestStack
+    let event: EventID
+    let ids: [Platform: String]
+    let gateway: PlatformGateway
+    let curl: CurlClient
+
+    static func open(sim: TestSimulator, stack: TestStack) async throws -> RebalancerFixture {
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let tokens: [Platform: String] = [.eventbrite: "eb-\(tag)", .luma: "luma-\(tag)", .meetup: "mu-\(tag)"]
+        try await sim.control(
+            "POST", "/control/credentials",
+            ["eventbrite": [tokens[.eventbrite]!], "luma": [tokens[.luma]!], "meetup": [tokens[.meetup]!]])
+        var ids: [Platform: String] = [:]
+        for platform in Platform.allCases {
+            let created = try await sim.control("POST", "/control/events", ["platform": platform.rawValue, "capacity": NSNull()])
+            ids[platform] = try #require(created["id"] as? String)
+        }
+        let event = try TestServers.eventID("rebalance")
+        let policy = try CapacityPolicy(capacity: RebalancerTests.capacity)
+        try await stack.desk.create(id: event, name: "Rebalanced", policy: policy, split: .equal)
+        for platform in Platform.allCases {
+            try await stack.desk.link(event, platform: platform, platformEventID: ids[platform]!, ticketClassID: nil)
+        }
+        let bases: [Platform: String] = [.eventbrite: sim.eventbriteBase, .luma: sim.lumaBase, .meetup: sim.meetupBase]
+        var endpoints: [Platform: PlatformEndpoint] = [:]
+        for platform in Platform.allCases {
+            endpoints[platform] = PlatformEndpoint(
+                platform: platform, credential: PlatformCredential(tokens[platform]!), baseURL: bases[platform]!)
+        }
+        let curl = CurlClient()
+        let gateway = PlatformGateway(
+            endpoints: endpoints, throttler: try Throttler(redis: stack.redis), curl: curl,
+            logger: Logger(label: "test.rebalancer.gateway"))
+        return RebalancerFixture(sim: sim, stack: stack, event: event, ids: ids, gateway: gateway, curl: curl)
+    }
+
+    func close() {
+        let curl = self.curl
+        Task { await curl.shutdown() }
+    }
+
+    /// A rebalancer with short intervals: a pass every second, a 20 s horizon, moves from 1 ticket.
+    func rebalancer(movesQuota: Bool = true) -> Rebalancer {
+        var configuration = Rebalancer.Configuration()
+        configuration.watchInterval = .milliseconds(50)
+        configuration.eventRefresh = .milliseconds(500)
+        configuration.trigger = .init(
+            intervalMilliseconds: 1_000, triggerShare: 0.8, minimumGapMilliseconds: 200, velocityWindowMilliseconds: 5_000)
+        configuration.policy = .init(
+            horizonSeconds: 20, minimumReserve: 2, minimumTransferTickets: 1, minimumTransferShare: Ratio(exactly: 0),
+            movesQuota: movesQuota)
+        configuration.confirmInterval = .milliseconds(100)
+        var logger = Logger(label: "test.rebalancer")
+        logger.logLevel = .notice
+        return Rebalancer(
+            desk: stack.desk, publisher: CapacityPublisher(gateway: gateway), locks: EventLock(redis: stack.redis),
+            configuration: configuration, logger: logger)
+    }
+
+    /// Sells one order on the platform (simulator) and applies it as a worker would; false when the platform refused.
+    @discardableResult
+    func sell(_ platform: Platform, _ quantity: Int) async throws -> Bool {
+        let answer = try await sim.control(
+            "POST", "/control/sales", ["platform": platform.rawValue, "event_id": ids[platform]!, "quantity": quantity])
+        guard answer["outcome"] as? String == "sold", let sale = answer["sale"] as? [String: Any],
+            let saleID = sale["id"] as? String
+        else { return false }
+        let result = try await stack.desk.apply(
+            event: event, platform: platform, orderID: saleID, quantity: quantity, source: .test)
+        #expect(result.outcome != .overbooked, "a sale the platform made is covered")
+        return true
+    }
+
+    /// Each platform's current capacity as the simulator enforces it (nil: unlimited), closed Meetup as its sold.
+    func simulatorCapacities() async throws -> [Platform: Int] {
+        let changes = try await sim.control("GET", "/control/capacity-changes")["capacity_changes"] as? [[String: Any]] ?? []
+        var capacities: [Platform: Int] = [:]
+        for change in changes {
+            guard let name = change["platform"] as? String, let platform = Platform(rawValue: name),
+                change["event_id"] as? String == ids[platform]
+            else { continue }
+            if change["closed"] as? Bool == true, let sold = change["sold"] as? Int {
+                capacities[platform] = sold
+            } else {
+                capacities[platform] = change["new"] as? Int
+            }
+        }
+        return capacities
+    }
+
+    /// Tickets each platform holds (the simulator's truth).
+    func simulatorSold() async throws -> [Platform: Int] {
+        let sales = try await sim.control("GET", "/control/sales")["sales"] as? [[String: Any]] ?? []
+        var held: [Platform: Int] = [.eventbrite: 0, .luma: 0, .meetup: 0]
+        for sale in sales {
+            guard let name = sale["platform"] as? String, let platform = Platform(rawValue: name),
+                sale["event_id"] as? String == ids[platform]
+            else { continue }
+            held[platform, default: 0] += sale["tickets_held"] as? Int ?? 0
+        }
+        return held
+    }
+
+    /// G2 at every capacity change the simulator received: Σ max(published, sold) ≤ C − S (nothing
+    /// was absorbed here), with each platform's published and sold as they stood at that instant.
+    func expectPublishSafety() async throws {
+        let changes = try await sim.control("GET", "/control/capacity-changes")["capacity_changes"] as? [[String: Any]] ?? []
+        var published: [Platform: Int] = [:]
+        var sold: [Platform: Int] = [:]
+        var checked = 0
+        for change in changes {
+            guard let name = change["platform"] as? String, let platform = Platform(rawValue: name),
+                change["event_id"] as? String == ids[platform]
+            else { continue }
+            let held = try #require(change["sold"] as? Int, "the simulator records sold with each change")
+            sold[platform] = held
+            published[platform] = change["closed"] as? Bool == true ? held : (change["new"] as? Int ?? Int.max / 4)
+            guard published.count == Platform.allCases.count else { continue }
+            let offered = Platform.allCases.reduce(0) { $0 + max(published[$1] ?? 0, sold[$1] ?? 0) }
+            #expect(offered <= 90, "G2 at change \(checked): \(published) with sold \(sold)")
+            checked += 1
+        }
+        #expect(checked > 0)
+    }
+}
