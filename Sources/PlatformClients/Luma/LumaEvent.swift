@@ -1,7 +1,7 @@
 import Foundation
 
 /// A Luma event as `GET /v1/events/get` returns it (the fields Traffic Police reads). This spec
-/// version returns no `max_capacity`; `waitlist_status` is `enabled` or `disabled`.
+/// version returns no `max_capacity` (read when present); `waitlist_status` is `enabled` or `disabled`.
 public struct LumaEvent: Sendable, Hashable, Decodable {
     /// `evt-…`.
     public var id: String
@@ -12,10 +12,14 @@ public struct LumaEvent: Sendable, Hashable, Decodable {
     public var timezone: String?
     public var url: String?
     public var waitlistStatus: String?
+    /// `max_capacity` (nil = unlimited) when `reportsMaxCapacity`.
+    public var maxCapacity: Int?
+    /// Whether the answer carried `max_capacity` at all.
+    public var reportsMaxCapacity: Bool
 
     enum CodingKeys: String, CodingKey {
         case id, name, calendarID = "calendar_id", startAt = "start_at", endAt = "end_at", timezone, url
-        case waitlistStatus = "waitlist_status", event
+        case waitlistStatus = "waitlist_status", maxCapacity = "max_capacity", event
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,6 +33,8 @@ public struct LumaEvent: Sendable, Hashable, Decodable {
         timezone = try container.decodeIfPresent(String.self, forKey: .timezone)
         url = try container.decodeIfPresent(String.self, forKey: .url)
         waitlistStatus = try container.decodeIfPresent(String.self, forKey: .waitlistStatus)
+        reportsMaxCapacity = container.contains(.maxCapacity)
+        maxCapacity = try container.decodeIfPresent(Int.self, forKey: .maxCapacity)
     }
 }
 

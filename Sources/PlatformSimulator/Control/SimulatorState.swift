@@ -356,6 +356,7 @@ public struct SimulatorState: Sendable {
                     [
                         "platform": .string($0.platform.rawValue), "event_id": .string($0.eventID), "old": .optional($0.old),
                         "new": .optional($0.new), "time": .string(Timestamps.milliseconds($0.time)), "call": .string($0.call),
+                        "sold": .int($0.sold), "closed": .bool($0.closed),
                     ]
                 })
         ]

@@ -65,4 +65,8 @@ public struct CapacityChange: Sendable, Equatable {
     public var time: Double
     /// The API call, e.g. `POST /events/{id}/capacity_tier/`.
     public var call: String
+    /// Tickets the listing held (what its capacity limits) right after the change.
+    public var sold: Int = 0
+    /// Meetup: RSVPs closed right after the change; false elsewhere.
+    public var closed: Bool = false
 }

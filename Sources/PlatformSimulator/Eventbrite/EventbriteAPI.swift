@@ -221,7 +221,8 @@ struct EventbriteAPI {
                 case .failure(let error): return (EventbriteRendering.error(400, error.code, error.description), nil)
                 case .success(let values):
                     change = CapacityChange(
-                        platform: .eventbrite, eventID: eventID, old: values.old, new: values.new, time: now, call: call)
+                        platform: .eventbrite, eventID: eventID, old: values.old, new: values.new, time: now, call: call,
+                        sold: store.sold(eventID))
                 }
             }
         }

@@ -80,7 +80,7 @@ struct LumaAPI {
                     let old = store.setMaxCapacity(eventID: event.id, capacity) ?? nil
                     let change = CapacityChange(
                         platform: .luma, eventID: event.id, old: old, new: capacity, time: now,
-                        call: "POST /v1/events/update")
+                        call: "POST /v1/events/update", sold: store.approvedTickets(event.id))
                     return Outcome(response: .json(200, [:]), change: change)
                 }
             }
@@ -163,7 +163,7 @@ struct LumaAPI {
                 if let capacity = requested, let (eventID, old) = store.setTicketTypeCapacity(typeID: id, capacity) {
                     change = CapacityChange(
                         platform: .luma, eventID: eventID, old: old, new: capacity, time: now,
-                        call: "POST /v1/events/ticket-types/update")
+                        call: "POST /v1/events/ticket-types/update", sold: store.approvedTickets(eventID))
                 }
                 guard let event = store.events.values.first(where: { $0.ticketTypeID == id }) else {
                     return .failure(LumaError(404, "Ticket type not found"))

@@ -78,7 +78,8 @@ struct MeetupExecutor {
                             result.changes.append(
                                 CapacityChange(
                                     platform: .meetup, eventID: eventID, old: old, new: limit, time: now,
-                                    call: "mutation editEvent"))
+                                    call: "mutation editEvent", sold: store.taken(eventID),
+                                    closed: store.events[eventID]?.rsvpsClosed ?? false))
                         }
                     } else {
                         payloadError("INVALID_INPUT", "rsvpSettings.rsvpLimit", "rsvpLimit must be a non-negative integer")
@@ -93,7 +94,7 @@ struct MeetupExecutor {
                     result.changes.append(
                         CapacityChange(
                             platform: .meetup, eventID: eventID, old: closing ? limit : 0, new: closing ? 0 : limit,
-                            time: now, call: "mutation \(field.name)"))
+                            time: now, call: "mutation \(field.name)", sold: store.taken(eventID), closed: closing))
                 }
             default:
                 break

@@ -348,13 +348,14 @@ public struct Ledger: Sendable {
         let listings = try await listings(id)
         let orders = try await orders(id)
         return EventStock(
-            policy: event.policy, allocations: listings.mapValues(\.allocation), mode: event.mode, orders: orders)
+            policy: event.policy, allocations: listings.mapValues(\.allocation), mode: event.mode, orders: orders,
+            fence: try await fence(id))
     }
 
     // MARK: - Helpers
 
     /// Runs a write in a transaction, turning the ledger's no-oversell check into ``LedgerError/wouldOversell``.
-    private func writeChecked<T: Sendable>(_ event: EventID, _ body: (PostgresSession) async throws -> T)
+    func writeChecked<T: Sendable>(_ event: EventID, _ body: (PostgresSession) async throws -> T)
         async throws -> T
     {
         do {

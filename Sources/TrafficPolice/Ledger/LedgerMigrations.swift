@@ -4,7 +4,7 @@ import PostgresBridge
 ///
 /// Never edit a migration that has shipped: add the next version instead.
 public enum LedgerMigrations {
-    public static let all: [PostgresMigration] = [v1, v2]
+    public static let all: [PostgresMigration] = [v1, v2, v3]
 
     /// Events, listings, orders and box-office sales.
     ///
@@ -98,5 +98,40 @@ public enum LedgerMigrations {
             CREATE INDEX order_changes_order ON order_changes (event_id, platform, platform_order_id);
             COMMENT ON TABLE order_changes IS
                 'Every amendment of a platform order the ledger applied: tickets held before and after, the quantity the platform asked for, its version and the Redis revision.';
+            """)
+
+    /// Rebalancing: the event's fencing counter, and the history of every capacity change.
+    ///
+    /// `events.fence` is the highest fencing token ever granted for the event, so that a rebuild
+    /// of Redis never grants one again. `capacity_changes` keeps each transfer of allocation
+    /// between platforms (idempotent per fence and pair of platforms), each capacity published to
+    /// a platform, and the event-wide changes (red alert) and failures of the rebalancer.
+    static let v3 = PostgresMigration(
+        version: 3, name: "capacity changes",
+        sql: """
+            ALTER TABLE events ADD COLUMN fence bigint NOT NULL DEFAULT 0 CHECK (fence >= 0);
+
+            CREATE TABLE capacity_changes (
+                id            bigserial PRIMARY KEY,
+                event_id      text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+                platform      text CHECK (platform IN ('eventbrite', 'luma', 'meetup')),
+                kind          text NOT NULL CHECK (kind IN ('shrink', 'grow', 'close', 'transfer', 'red_alert',
+                                  'publish_failed', 'refused')),
+                tickets       integer,
+                from_platform text CHECK (from_platform IN ('eventbrite', 'luma', 'meetup')),
+                capacity      integer,
+                sold          integer,
+                fence         bigint NOT NULL,
+                confirmed     boolean NOT NULL DEFAULT false,
+                detail        text NOT NULL DEFAULT '',
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                CONSTRAINT capacity_changes_transfer_complete CHECK (kind <> 'transfer'
+                    OR (tickets > 0 AND platform IS NOT NULL AND from_platform IS NOT NULL AND from_platform <> platform))
+            );
+            CREATE INDEX capacity_changes_event ON capacity_changes (event_id, id);
+            CREATE UNIQUE INDEX capacity_changes_transfer_once ON capacity_changes (event_id, fence, from_platform, platform)
+                WHERE kind = 'transfer';
+            COMMENT ON TABLE capacity_changes IS
+                'The rebalancer''s history of an event: each transfer of allocation (tickets moved from from_platform to platform, recorded once per fence and pair of platforms), each capacity published to a platform (shrink, grow, close: capacity published, sold = what the platform held then, confirmed once read back), and event-wide or failed steps (red_alert with platform NULL, publish_failed, refused) with their detail.';
             """)
 }

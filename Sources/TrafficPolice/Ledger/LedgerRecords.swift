@@ -42,6 +42,8 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case platformEventTaken(platform: Platform, platformEventID: String, by: EventID)
     /// The ledger's own check refused a count above the capacity (Redis and the ledger disagree).
     case wouldOversell(EventID)
+    /// A transfer would take more tickets from the donor's allocation than it holds in the ledger.
+    case transferExceedsAllocation(EventID, donor: Platform, moved: Int, allocation: Int)
     case corrupt(String)
 
     public var description: String {
@@ -52,6 +54,8 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
             "\(platform.rawValue) event \(pid) is already linked to event \(other)"
         case .wouldOversell(let id):
             "the ledger refused to count more than the capacity of event \(id): Redis and the ledger disagree; rebuild the counters"
+        case .transferExceedsAllocation(let id, let donor, let moved, let allocation):
+            "the ledger refused to move \(moved) tickets from the \(donor.rawValue) allocation of event \(id), which holds \(allocation): Redis and the ledger disagree; rebuild the counters"
         case .corrupt(let detail): "the ledger holds an unexpected value: \(detail)"
         }
     }

@@ -19,6 +19,9 @@ public struct EventKeys: Sendable, Hashable {
     public var orders: String { key("orders") }
     /// Hash: `capacity`, `safety_stock`, `soft_cap`, `mode`, `fence` (the last fencing token granted).
     public var meta: String { key("meta") }
+    /// String: the token of the rebalancer holding the event's lock (`EventLock`), with a TTL.
+    /// Not one of ``all``: a rebuild of the counters leaves it alone.
+    public var rebalanceLock: String { key("rebalance-lock") }
 
     /// The keys in the order every script takes them.
     public var all: [String] { [stock, allocation, sold, orders, meta] }
