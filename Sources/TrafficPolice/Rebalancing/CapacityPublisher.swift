@@ -64,11 +64,32 @@ public struct CapacityPublisher: Sendable {
     ) async throws -> Bool {
         for attempt in 0..<max(1, attempts) {
             if attempt > 0 { try await Task.sleep(for: interval) }
-            let shown = try await read(listing)
+            let shown = try await readCapacity(listing)
             if shown.closed || !shown.capacityKnown { return true }
             if let published = shown.capacity, published <= capacity { return true }
         }
         return false
+    }
+
+    /// Reads the listing's capacity with the fewest calls (one per platform): what ``confirm(atMost:on:attempts:interval:)``
+    /// and the rebalancer's first look use. `sold` is given only where that call carries it
+    /// (Eventbrite); Luma's capacity is unknown (`capacityKnown` false), Meetup's is its RSVP limit and whether RSVPs are closed.
+    public func readCapacity(_ listing: ListingReference) async throws -> PlatformCapacity {
+        try await calling(listing) {
+            switch listing.platform {
+            case .eventbrite:
+                return try await readEventbrite(listing)
+            case .luma:
+                let event = try await luma().event(id: listing.platformEventID)
+                return PlatformCapacity(
+                    capacity: event.maxCapacity, sold: nil, closed: false, capacityKnown: event.reportsMaxCapacity)
+            case .meetup:
+                let event = try await meetupSummary(try meetup(), listing).event
+                return PlatformCapacity(
+                    capacity: event.maxTickets.flatMap { $0 > 0 ? $0 : nil }, sold: nil,
+                    closed: event.rsvpSettings?.rsvpsClosed == true)
+            }
+        }
     }
 
     /// Moves an overbooked order to the platform's waitlist where it can (Luma: the guest's status

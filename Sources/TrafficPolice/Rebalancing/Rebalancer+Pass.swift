@@ -77,12 +77,12 @@ extension Rebalancer {
             var complete = true
             for (platform, reference) in event.listings {
                 do {
-                    let read = try await publisher.read(reference)
+                    let read = try await publisher.readCapacity(reference)
                     if read.closed {
-                        published[platform] = read.sold ?? 0
-                    } else {
+                        published[platform] = read.sold ?? 0  // it offers nothing more
+                    } else if read.capacityKnown {
                         published[platform] = read.capacity ?? Self.unlimited
-                    }
+                    }  // Luma does not say its capacity: the ledger's record stands.
                 } catch {
                     complete = false
                     logger.warning(

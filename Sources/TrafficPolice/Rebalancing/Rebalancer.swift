@@ -38,6 +38,8 @@ public actor Rebalancer: Service {
         /// The first wait after a failed pass; it doubles up to `maximumBackoff`.
         public var backoff: Duration = .seconds(1)
         public var maximumBackoff: Duration = .seconds(30)
+        /// Which events it looks after (default: every event linked on a platform).
+        public var selection: @Sendable (EventRecord) -> Bool = { _ in true }
 
         public init() {}
     }
@@ -115,7 +117,7 @@ public actor Rebalancer: Service {
     private func refreshEvents() async {
         do {
             var fresh: [EventID: WatchedEvent] = [:]
-            for record in try await desk.ledger.events() {
+            for record in try await desk.ledger.events() where configuration.selection(record) {
                 let listings = try await desk.ledger.listings(record.id)
                 var references: [Platform: ListingReference] = [:]
                 for (platform, listing) in listings {
