@@ -86,15 +86,22 @@ import TrafficPoliceCore
                     eventbrite: EventbriteOrderDelivery(
                         cache: cache, apiURLPolicy: try EventbriteAPIURLPolicy(baseURL: World.eventbriteBase)),
                     overbooked: OverbookedOrders(ledger: stack.ledger, gateway: gateway, metricsFactory: metrics.factory))
+                // Unlinked afterwards: the Luma sweep's timer test sweeps every Luma-linked event in
+                // the shared ledger, and this simulator's events are gone once the test ends.
+                func cleanUp() async {
+                    await curl.shutdown()
+                    _ = try? await stack.postgres.query(
+                        "UPDATE listings SET platform_event_id = NULL WHERE event_id = $1", [event.rawValue])
+                }
                 do {
                     let luma = try #require(gateway.luma(.orderLookup))
                     try await body(
                         World(
                             sim: sim, stack: stack, event: event, lumaEvent: lumaEvent, eventbriteEvent: eventbriteEvent,
                             handler: handler, cache: cache, metrics: metrics, luma: luma))
-                    await curl.shutdown()
+                    await cleanUp()
                 } catch {
-                    await curl.shutdown()
+                    await cleanUp()
                     throw error
                 }
             }
