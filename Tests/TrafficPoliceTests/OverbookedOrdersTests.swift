@@ -16,6 +16,7 @@ import TrafficPoliceCore
         let event: EventID
         let lumaEvent: String
         let eventbriteEvent: String
+        let meetupEvent: String
         let handler: OrderDeliveryHandler
         let cache: EventbriteOrderCache
         let metrics: PrometheusExport
@@ -68,6 +69,8 @@ import TrafficPoliceCore
                 let eventbriteEvent = "eb-\(UUID().uuidString.lowercased())"
                 try await stack.desk.link(
                     event, platform: .eventbrite, platformEventID: eventbriteEvent, ticketClassID: nil)
+                let meetupEvent = "mu-\(UUID().uuidString.lowercased())"
+                try await stack.desk.link(event, platform: .meetup, platformEventID: meetupEvent, ticketClassID: nil)
                 let curl = CurlClient()
                 let gateway = PlatformGateway(
                     endpoints: [
@@ -98,7 +101,7 @@ import TrafficPoliceCore
                     try await body(
                         World(
                             sim: sim, stack: stack, event: event, lumaEvent: lumaEvent, eventbriteEvent: eventbriteEvent,
-                            handler: handler, cache: cache, metrics: metrics, luma: luma))
+                            meetupEvent: meetupEvent, handler: handler, cache: cache, metrics: metrics, luma: luma))
                     await cleanUp()
                 } catch {
                     await cleanUp()
@@ -165,6 +168,31 @@ import TrafficPoliceCore
                 world.metricsText().contains(
                     #"traffic_police_overbooked_orders_total{platform="eventbrite",action="overbooked_flagged"} 1"#))
             _ = try await world.stack.redis.send(["DEL", "tp:{resolve:eventbrite}:order:\(orderID)"])
+        }
+    }
+
+    @Test func aMeetupRaiseNothingCoversIsFlaggedAndTheRSVPKeepsItsTicket() async throws {
+        try await Self.withWorld { world in
+            func job(guests: Int, second: Int) -> WebhookDelivery {
+                MeetupRSVPDelivery(
+                    meetupEventID: world.meetupEvent,
+                    rsvp: MeetupRSVP(id: "rsvp-1", status: "YES", guestsCount: guests, updated: "2026-05-01T10:00:0\(second).000Z")
+                ).delivery(receivedAtMilliseconds: 0)
+            }
+            // Capacity 3 split three ways leaves Meetup no allocation: its first ticket is absorbed.
+            #expect(try await world.handler.handle(job(guests: 0, second: 1)) == .applied("absorbed × 1"))
+            try await world.exhaust(.meetup)
+            let before = try await world.requests("meetup") + world.requests("luma")
+            #expect(try await world.handler.handle(job(guests: 4, second: 2)) == .applied("refused 1 → 5: overbooked, holds 1"))
+            #expect(try await world.changes(.meetup, "rsvp-1") == ["overbooked_flagged"])
+            #expect(try await world.stack.ledger.order(world.event, platform: .meetup, orderID: "rsvp-1")?.heldQuantity == 1)
+            #expect(try await world.requests("meetup") + world.requests("luma") == before)
+            // The same job again is a repeat: nothing more is recorded or counted.
+            _ = try await world.handler.handle(job(guests: 4, second: 2))
+            #expect(try await world.changes(.meetup, "rsvp-1") == ["overbooked_flagged"])
+            #expect(
+                world.metricsText().contains(
+                    #"traffic_police_overbooked_orders_total{platform="meetup",action="overbooked_flagged"} 1"#))
         }
     }
 
