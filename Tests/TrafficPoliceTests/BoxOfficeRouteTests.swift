@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresBridge
 import Testing
 import TrafficPolice
@@ -12,6 +13,7 @@ struct BoxOfficeRouteTests {
         let stack: TestStack
         let event: EventID
         let client: RawClient
+        let logs: LogCapture
 
         func post(_ body: String, event: String? = nil) async throws -> RawResponse {
             await client.send(RawRequest.post("/api/events/\(event ?? self.event.rawValue)/sales", body: body))
@@ -39,13 +41,14 @@ struct BoxOfficeRouteTests {
             var configuration = AdminServer.Configuration()
             configuration.socket = .path(path)
             let desk = stack.desk
+            let logs = LogCapture()
             let admin = AdminServer(
                 configuration: configuration, registry: export.registry, snapshot: { try await desk.snapshot($0) },
                 sell: { try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID) },
-                metricsFactory: export.factory)
+                metricsFactory: export.factory, logger: Logger(label: "test.box-office") { _ in logs })
             try await withRunningService(admin, listening: admin.listening) {
                 let client = try await RawClient.connect(path)
-                try await body(World(stack: stack, event: event, client: client))
+                try await body(World(stack: stack, event: event, client: client, logs: logs))
                 await client.close()
             }
         }
@@ -69,6 +72,12 @@ struct BoxOfficeRouteTests {
                 "SELECT approved_by, quantity FROM box_office_sales WHERE event_id = $1 AND id = $2",
                 [world.event.rawValue, "bo-7"])
             #expect(rows.first?["approved_by"] == "ana")
+            let logged = world.logs.entries.filter { $0.message == "box-office sale" }
+            #expect(logged.count == 1)
+            #expect(logged.first?.level == .notice)
+            #expect(
+                logged.first?.fields
+                    == ["EVENT_ID": world.event.rawValue, "OPERATOR": "ana", "QUANTITY": "3", "SALE_ID": "bo-7"])
 
             let again = try await world.post(#"{"quantity": 5, "approved_by": "bob", "approve": true, "sale_id": "bo-7"}"#)
             #expect(again.status == 200)
@@ -155,5 +164,30 @@ struct BoxOfficeRouteTests {
             #expect(response.errorCode == "unavailable")
             await client.close()
         }
+    }
+}
+
+/// Keeps what a logger logged: level, message and metadata as text.
+final class LogCapture: LogHandler, @unchecked Sendable {
+    struct Entry {
+        var level: Logger.Level
+        var message: String
+        var fields: [String: String]
+    }
+
+    private let storage = Locked<[Entry]>([])
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    var entries: [Entry] { storage.value }
+
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).merging(metadata) { own, _ in own }.mapValues { "\($0)" }
+        storage.withLock { $0.append(Entry(level: event.level, message: event.message.description, fields: fields)) }
     }
 }
