@@ -27,8 +27,12 @@ for spec in "${compare_modes[@]}"; do
     interval=()
     [ "$mode" = static ] && interval=(TRAFFIC_POLICE_REBALANCER_INTERVAL_MS=0)
     tp_log "starting the $mode daemon (log: $dir/daemon.log)"
+    # Meetup's 500 points a minute would take minutes to read back a drop's waitlisted RSVPs; the
+    # comparison is about quota, so both sides get ten times that.
+    curl -fsS -X POST "$control/control/config" -H 'Content-Type: application/json' \
+        -d '{"meetup": {"points_per_window": 5000}}' >/dev/null
     tp_daemon_start "$dir" "$api" TRAFFIC_POLICE_REDIS_URL="$redis_url" TRAFFIC_POLICE_POSTGRES_URL="$postgres_url" \
-        "${interval[@]}"
+        TRAFFIC_POLICE_PLATFORMS_MEETUP_POINTS_PER_MINUTE=5000 "${interval[@]}"
     tp_sim_webhooks "$control" "$dir/webhook.sock" \
         '{"duplicate_probability": 0.05, "drop_probability": 0, "delay_ms": {"min": 100, "max": 5000}}'
 done
