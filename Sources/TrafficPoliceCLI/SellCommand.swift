@@ -26,16 +26,23 @@ struct SellCommand: AsyncParsableCommand {
     func validate() throws {
         do {
             _ = try EventID(id)
-            try EventStock.validate(quantity: qty)
         } catch {
             throw ValidationError("\(error)")
         }
-        if by.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        do throws(BoxOfficeSale.Invalid) {
+            _ = try sale()
+        } catch .approvedBy {
             throw ValidationError("--by must name the approving operator")
+        } catch .saleID {
+            throw ValidationError("--sale-id must be 1 to \(BoxOfficeSale.maximumSaleIDLength) characters")
+        } catch {
+            throw ValidationError("\(error)")
         }
-        if let saleID, saleID.isEmpty || saleID.utf8.count > 128 {
-            throw ValidationError("--sale-id must be 1 to 128 characters")
-        }
+    }
+
+    /// The sale as asked, checked by the rules the admin API's `POST /api/events/{id}/sales` shares.
+    private func sale() throws(BoxOfficeSale.Invalid) -> BoxOfficeSale {
+        try BoxOfficeSale(quantity: qty, approvedBy: by, saleID: saleID ?? BoxOfficeSale.newSaleID())
     }
 
     func run() async throws {
@@ -44,9 +51,11 @@ struct SellCommand: AsyncParsableCommand {
             throw CommandRuntime.fail(
                 PolicyRefusal(message: "a box-office sale needs an operator's approval: add --approve --by NAME"))
         }
-        let sale = saleID ?? UUID().uuidString.lowercased()
+        let order = try sale()
+        let sale = order.saleID
         try await CommandRuntime.run(connection) { runtime in
-            let result = try await runtime.desk.sell(eventID, quantity: qty, approvedBy: by, saleID: sale)
+            let result = try await runtime.desk.sell(
+                eventID, quantity: order.quantity, approvedBy: order.approvedBy, saleID: sale)
             switch result {
             case .sold(let stock, let entered):
                 if json {

@@ -139,6 +139,8 @@ import Testing
         (["event", "create", "x", "--capacity", "10"], "--name"),
         (["sell", "x", "--qty", "0", "--approve", "--by", "ana"], "quantity"),
         (["sell", "x", "--qty", "1", "--approve"], "--by"),
+        (["sell", "x", "--qty", "1", "--approve", "--by", "  "], "--by"),
+        (["sell", "x", "--qty", "1", "--approve", "--by", "ana", "--sale-id", ""], "--sale-id"),
         (["frobnicate"], "frobnicate"),
     ])
     func badArgumentsAreUsageErrors(arguments: [String], mentions: String) async throws {

@@ -10,6 +10,10 @@ public struct DemandSpec: Sendable, Equatable {
     public var ratePerSecond: Double
     /// Relative weights of the platforms (default equal).
     public var skew: [Platform: Double]
+    /// The weights from the shift on (nil = the skew holds throughout).
+    public var skewAfter: [Platform: Double]?
+    /// Fraction of `total` arrivals after which `skewAfter` replaces `skew` (needs `total`).
+    public var shiftAt: Double?
     public var quantityMin = 1
     public var quantityMax = 1
     /// Stop after this many arrivals (nil = no limit).
@@ -42,12 +46,7 @@ public struct DemandSpec: Sendable, Equatable {
             throw ConfigurationError("rate_per_second must be a positive number")
         }
         var spec = DemandSpec(events: events, ratePerSecond: rate)
-        for (key, value) in json["skew"]?.objectValue ?? [:] {
-            guard let platform = Platform(rawValue: key), let weight = value.doubleValue, weight >= 0 else {
-                throw ConfigurationError("skew.\(key): expected a platform name and a weight ≥ 0")
-            }
-            spec.skew[platform] = weight
-        }
+        spec.skew = try parseSkew(json["skew"], key: "skew")
         if let quantity = json["quantity"] {
             spec.quantityMin = quantity["min"]?.intValue ?? 1
             spec.quantityMax = quantity["max"]?.intValue ?? spec.quantityMin
@@ -63,7 +62,35 @@ public struct DemandSpec: Sendable, Equatable {
         }
         spec.cancelFraction = json["cancel_fraction"]?.doubleValue ?? 0
         guard (0...1).contains(spec.cancelFraction) else { throw ConfigurationError("cancel_fraction is in [0, 1]") }
+        try parseShift(json, into: &spec)
         return spec
+    }
+
+    private static func parseSkew(_ json: JSON?, key: String) throws -> [Platform: Double] {
+        var skew: [Platform: Double] = [:]
+        for (name, value) in json?.objectValue ?? [:] {
+            guard let platform = Platform(rawValue: name), let weight = value.doubleValue, weight >= 0 else {
+                throw ConfigurationError("\(key).\(name): expected a platform name and a weight ≥ 0")
+            }
+            skew[platform] = weight
+        }
+        return skew
+    }
+
+    /// `skew_after` and `shift_at` come together, and only with `total`.
+    private static func parseShift(_ json: JSON, into spec: inout DemandSpec) throws {
+        let after = json["skew_after"]
+        let shift = json["shift_at"]
+        guard after != nil || shift != nil else { return }
+        guard let after, after.objectValue != nil, let shift else {
+            throw ConfigurationError("skew_after (an object) and shift_at come together")
+        }
+        guard let fraction = shift.doubleValue, fraction > 0, fraction < 1 else {
+            throw ConfigurationError("shift_at is a fraction of total in (0, 1)")
+        }
+        guard spec.total != nil else { throw ConfigurationError("shift_at needs total") }
+        spec.skewAfter = try parseSkew(after, key: "skew_after")
+        spec.shiftAt = fraction
     }
 }
 
@@ -80,20 +107,30 @@ public struct DemandArrival: Sendable, Equatable {
 
 /// The seeded arrival process: a Poisson stream, constant-rate (`steady`) or exponentially decaying
 /// (`drop`: rate 4r·e^(−t/τ), most buyers in the first moments), each arrival assigned a platform by
-/// the skew weights and a uniform quantity. Same spec and seed → same arrivals.
+/// the skew weights (`skew_after` from arrival ⌊shift_at × total⌋ on) and a uniform quantity.
+/// Same spec and seed → same arrivals.
 public struct DemandSchedule: IteratorProtocol, Sendable {
     public let spec: DemandSpec
     private var random: SeededRandom
     private var unitTime = 0.0
     private var emitted = 0
     private let platforms: [(Platform, Double)]
+    private let platformsAfter: [(Platform, Double)]
+    /// The arrival number from which `platformsAfter` applies.
+    private let shiftIndex: Int
     private let tau: Double
 
     public init(spec: DemandSpec, seed: UInt64) {
         self.spec = spec
         random = SeededRandom(seed: seed ^ 0xD1CE_D1CE)
-        let weighted = spec.events.keys.sorted().map { ($0, spec.skew.isEmpty ? 1.0 : spec.skew[$0] ?? 0) }
-        platforms = weighted.filter { $0.1 > 0 }
+        platforms = Self.weights(spec.skew, events: spec.events)
+        if let after = spec.skewAfter, let shiftAt = spec.shiftAt, let total = spec.total {
+            platformsAfter = Self.weights(after, events: spec.events)
+            shiftIndex = Int((Double(total) * shiftAt).rounded(.down))
+        } else {
+            platformsAfter = platforms
+            shiftIndex = Int.max
+        }
         let peak = 4 * spec.ratePerSecond
         if let total = spec.total {
             tau = Double(total) / peak * 1.05
@@ -102,8 +139,13 @@ public struct DemandSchedule: IteratorProtocol, Sendable {
         }
     }
 
+    private static func weights(_ skew: [Platform: Double], events: [Platform: String]) -> [(Platform, Double)] {
+        events.keys.sorted().map { ($0, skew.isEmpty ? 1.0 : skew[$0] ?? 0) }.filter { $0.1 > 0 }
+    }
+
     public mutating func next() -> DemandArrival? {
         if let total = spec.total, emitted >= total { return nil }
+        let platforms = emitted >= shiftIndex ? platformsAfter : platforms
         guard !platforms.isEmpty else { return nil }
         unitTime += -log(1 - random.unit())
         let seconds: Double

@@ -8,7 +8,8 @@ import ServiceLifecycle
 import TrafficPoliceCore
 
 /// The admin API on the admin Unix socket: `GET /healthz`, `GET /readyz`, `GET /metrics`
-/// (Prometheus text) and `GET /api/events/{id}` (the `event show --json` object).
+/// (Prometheus text), `GET /api/events/{id}` (the `event show --json` object) and
+/// `POST /api/events/{id}/sales` (a box-office sale: see `BoxOfficeRoute`).
 public struct AdminServer: Service {
     /// Where and how the admin socket serves.
     public struct Configuration: Sendable {
@@ -25,6 +26,7 @@ public struct AdminServer: Service {
     public let listening = ListeningSignal()
     private let registry: PrometheusCollectorRegistry
     private let snapshot: @Sendable (EventID) async throws -> EventSnapshot
+    private let sell: (@Sendable (EventID, BoxOfficeSale) async throws -> BoxOfficeResult)?
     private let readiness: @Sendable () async -> Bool
     private let metrics: HTTPServerMetrics
     private let logger: Logger
@@ -35,12 +37,15 @@ public struct AdminServer: Service {
     ///   - registry: what `/metrics` exports.
     ///   - snapshot: an event's state, e.g. `{ try await desk.snapshot($0, allowLedgerFallback: true) }`;
     ///     `LedgerError.eventNotFound` becomes 404.
+    ///   - sell: a box-office sale, e.g. `{ try await desk.sell($0, quantity: $1.quantity, ...) }`;
+    ///     nil (the default) answers every sale 503 `unavailable`.
     ///   - readiness: what `/readyz` reports.
     ///   - metricsFactory: where this server's own request counters go.
     public init(
         configuration: Configuration,
         registry: PrometheusCollectorRegistry,
         snapshot: @escaping @Sendable (EventID) async throws -> EventSnapshot,
+        sell: (@Sendable (EventID, BoxOfficeSale) async throws -> BoxOfficeResult)? = nil,
         readiness: @escaping @Sendable () async -> Bool = { true },
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         logger: Logger = Logger(label: "traffic-police.admin"),
@@ -50,6 +55,7 @@ public struct AdminServer: Service {
         self.configuration = configuration
         self.registry = registry
         self.snapshot = snapshot
+        self.sell = sell
         self.readiness = readiness
         self.metrics = HTTPServerMetrics(server: "admin", factory: metricsFactory)
         self.logger = logger
@@ -59,9 +65,10 @@ public struct AdminServer: Service {
 
     public func run() async throws {
         let routes = AdminRoutes(registry: registry, snapshot: snapshot, logger: logger)
+        let boxOffice = BoxOfficeRoute(sell: sell, snapshot: snapshot, logger: logger)
         let server = UnixHTTPServer(
             binding: configuration.socket,
-            router: Router(ProbeRoutes.routes(readiness: readiness, listening: listening) + routes.routes),
+            router: Router(ProbeRoutes.routes(readiness: readiness, listening: listening) + routes.routes + [boxOffice.route]),
             limits: configuration.limits, metrics: metrics, logger: logger, group: group)
         try await server.run(listening: listening, onListening: onListening)
     }

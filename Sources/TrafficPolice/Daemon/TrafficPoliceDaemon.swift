@@ -69,12 +69,15 @@ public struct TrafficPoliceDaemon {
         let admin = AdminServer(
             configuration: adminConfiguration, registry: metrics.registry,
             snapshot: { try await desk.snapshot($0, allowLedgerFallback: true) },
+            sell: { try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID) },
             readiness: { readiness.isReady }, logger: logger.with(label: "admin"))
         var workerConfiguration = QueueWorkers.Configuration()
         workerConfiguration.concurrency = configuration.queue.workers
         let runsWorkers = configuration.queue.workers > 0
         let workers = QueueWorkers(
-            queue: queue, handler: OrderDeliveryHandler(desk: desk, eventbrite: eventbrite, logger: logger),
+            queue: queue, handler: OrderDeliveryHandler(
+                desk: desk, eventbrite: eventbrite,
+                overbooked: OverbookedOrders(ledger: desk.ledger, gateway: gateway, logger: logger), logger: logger),
             configuration: workerConfiguration,
             logger: logger.with(label: "workers"), ready: { await readiness.wait() })
         let gate = StartupGate(

@@ -14,7 +14,7 @@ import TrafficPoliceCore
 /// A resolved order with attendees is reserved; once reserved, a reading with fewer attendees than
 /// the order holds (some refunded or cancelled: a partial refund) amends it down to them
 /// (`EventDesk.amend`, version = when the order was read, so an older reading changes nothing);
-/// a reading with none releases it.
+/// a reading with none releases it. An overbooked order is flagged for the operator (``OverbookedOrders``).
 public struct EventbriteOrderDelivery: Sendable {
     public let cache: EventbriteOrderCache
     public let apiURLPolicy: EventbriteAPIURLPolicy
@@ -39,7 +39,9 @@ public struct EventbriteOrderDelivery: Sendable {
         return Reference(orderID: orderID, action: ping.config.action)
     }
 
-    func handle(_ delivery: WebhookDelivery, desk: EventDesk, logger: Logger) async throws -> JobOutcome {
+    func handle(_ delivery: WebhookDelivery, desk: EventDesk, overbooked: OverbookedOrders?, logger: Logger)
+        async throws -> JobOutcome
+    {
         let reference: Reference
         do {
             guard let found = try self.reference(delivery) else {
@@ -78,9 +80,14 @@ public struct EventbriteOrderDelivery: Sendable {
                     source: .webhook)
                 metadata["OUTCOME"] = "\(result.outcome.rawValue)"
                 if result.outcome == .overbooked && !result.duplicate {
-                    logger.error(
-                        "overbooked: the Eventbrite order must be refunded or cancelled by the operator",
-                        metadata: metadata)
+                    if let overbooked {
+                        await overbooked.handle(
+                            event: event, platform: .eventbrite, orderID: reference.orderID, quantity: order.quantity)
+                    } else {
+                        logger.error(
+                            "overbooked: the Eventbrite order must be refunded or cancelled by the operator",
+                            metadata: metadata)
+                    }
                 }
                 return .applied("\(result.outcome.rawValue)\(result.duplicate ? " (repeat)" : "") × \(result.quantity)")
             }

@@ -8,7 +8,7 @@ extension OrderDeliveryHandler {
     /// order, a NO or WAITLIST releases it (or leaves a tombstone when it was never held), and a YES
     /// after NO is decided as a new order. The version is the RSVP's `updated` (ms; 0 when it does
     /// not parse), so a job retried after a newer state of the same RSVP was applied changes nothing.
-    /// An increase nothing covers is refused (the order keeps what it held) and logged for cancellation.
+    /// An increase nothing covers is refused (the order keeps what it held) and flagged (``OverbookedOrders``).
     /// No event linked to the Meetup event: ignored with a warning. A malformed body: rejected.
     func handleMeetup(_ delivery: WebhookDelivery) async throws -> JobOutcome {
         guard delivery.kind == MeetupRSVPDelivery.kind else {
@@ -31,7 +31,7 @@ extension OrderDeliveryHandler {
             let result = try await desk.amend(
                 event: event, platform: .meetup, orderID: rsvp.id, quantity: rsvp.quantity,
                 version: job.version, source: .poll)
-            result.logOverbooking(platform: "Meetup", logger: logger, metadata: metadata)
+            await reportOverbooking(result, event: event, platform: .meetup, metadata: metadata)
             guard rsvp.quantity > 0 else {
                 switch result.change {
                 case .decreased: return .applied("\(rsvp.status): released")

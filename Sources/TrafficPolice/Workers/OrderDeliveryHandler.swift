@@ -18,15 +18,23 @@ import TrafficPoliceCore
 /// - Eventbrite deliveries are applied once the order resolver has read their order
 ///   (``EventbriteOrderDelivery``); until then they are parked, never dead-lettered nor lost.
 /// - Meetup RSVP jobs (from the ``MeetupPoller``) are applied: see `handleMeetup`.
+/// - A new overbooked order and a refused amendment go to ``OverbookedOrders`` (waitlisted on Luma,
+///   flagged otherwise); a repeat of either does nothing again.
 public struct OrderDeliveryHandler: DeliveryHandler {
     public let desk: EventDesk
     /// Eventbrite's order look-ups; nil parks Eventbrite deliveries (Eventbrite not enabled).
     public let eventbrite: EventbriteOrderDelivery?
+    /// What is done about orders nothing covers; nil only logs them as errors.
+    public let overbooked: OverbookedOrders?
     let logger: Logger
 
-    public init(desk: EventDesk, eventbrite: EventbriteOrderDelivery? = nil, logger: Logger? = nil) {
+    public init(
+        desk: EventDesk, eventbrite: EventbriteOrderDelivery? = nil, overbooked: OverbookedOrders? = nil,
+        logger: Logger? = nil
+    ) {
         self.desk = desk
         self.eventbrite = eventbrite
+        self.overbooked = overbooked
         self.logger = logger ?? Logger(label: "traffic-police.workers")
     }
 
@@ -36,7 +44,7 @@ public struct OrderDeliveryHandler: DeliveryHandler {
             return try await handleLuma(delivery)
         case .eventbrite:
             guard let eventbrite else { return .parked("Eventbrite \(delivery.kind): Eventbrite is not enabled") }
-            return try await eventbrite.handle(delivery, desk: desk, logger: logger)
+            return try await eventbrite.handle(delivery, desk: desk, overbooked: overbooked, logger: logger)
         case .meetup:
             return try await handleMeetup(delivery)
         }
@@ -69,14 +77,19 @@ public struct OrderDeliveryHandler: DeliveryHandler {
                     let result = try await desk.amend(
                         event: event, platform: .luma, orderID: guest.guestID, quantity: quantity,
                         version: delivery.receivedAtMilliseconds, source: .webhook)
-                    result.logOverbooking(platform: "Luma", logger: logger, metadata: metadata)
+                    await reportOverbooking(result, event: event, platform: .luma, metadata: metadata)
                     return .applied(result.summary)
                 }
                 let result = try await desk.apply(
                     event: event, platform: .luma, orderID: guest.guestID, quantity: quantity, source: source)
                 metadata["OUTCOME"] = "\(result.outcome.rawValue)"
                 if result.outcome == .overbooked && !result.duplicate {
-                    logger.error("overbooked: the Luma guest must be cancelled or moved to the waitlist", metadata: metadata)
+                    if let overbooked {
+                        await overbooked.handle(
+                            event: event, platform: .luma, orderID: guest.guestID, quantity: result.quantity)
+                    } else {
+                        logger.error("overbooked: the Luma guest must be cancelled or moved to the waitlist", metadata: metadata)
+                    }
                 }
                 return .applied("\(result.outcome.rawValue)\(result.duplicate ? " (repeat)" : "") × \(result.quantity)")
             case .release:
@@ -92,6 +105,21 @@ public struct OrderDeliveryHandler: DeliveryHandler {
         } catch let error as DomainError {
             return .rejected(error.message)
         }
+    }
+
+    /// Hands a refused amendment to ``overbooked`` (only logged without it).
+    func reportOverbooking(_ result: AmendmentResult, event: EventID, platform: Platform, metadata: Logger.Metadata)
+        async
+    {
+        guard let overbooked else {
+            let name = platform.rawValue.prefix(1).uppercased() + platform.rawValue.dropFirst()
+            result.logOverbooking(platform: name, logger: logger, metadata: metadata)
+            return
+        }
+        guard result.change == .refused else { return }
+        await overbooked.handle(
+            event: event, platform: platform, orderID: result.order.orderID, quantity: result.order.target,
+            held: result.quantity)
     }
 
     /// Whether the guest's order holds tickets now (Redis decides first, so it is asked too: the

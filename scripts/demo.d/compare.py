@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Rebalancing compared with a static split: the same three drops (skew 60/30/10, 10/30/60, and
+60/30/10 shifting to 10/30/60 after half the buyers) against one platform-sim + daemon pair per mode.
+
+Usage: compare.py prepare|run --bin DIR --mode NAME,CONTROL,API,REDIS_URL,POSTGRES_URL,DIR [--mode ...]
+
+`prepare` creates each drop's event (capacity 1,000, equal split), links it and creates the simulated
+platform events at their allocations, before the daemons start; `run` drives the drops (those of one
+mode one after another, the modes at the same time), waits for each ledger to settle and prints one
+table row per drop and mode from the simulator's truth. It exits 1 when a drop oversold (Σ sold > C,
+or a platform sold past what the ledger accepted or absorbed) or broke G2 at a capacity change.
+TP_COMPARE_BUYERS (2000, quantities 1–2: 3,000 tickets of demand) and TP_COMPARE_RATE (67/s) size
+the drops.
+"""
+import argparse, datetime, json, math, os, subprocess, sys, threading, time, urllib.request
+
+CAPACITY = 1000
+PLATFORMS = ("eventbrite", "luma", "meetup")
+DROPS = [
+    ("60/30/10", {"eventbrite": 60, "luma": 30, "meetup": 10}, None),
+    ("10/30/60", {"eventbrite": 10, "luma": 30, "meetup": 60}, None),
+    ("60/30/10 → 10/30/60", {"eventbrite": 60, "luma": 30, "meetup": 10}, {"eventbrite": 10, "luma": 30, "meetup": 60}),
+]
+BUYERS = int(os.environ.get("TP_COMPARE_BUYERS", "2000"))
+RATE = float(os.environ.get("TP_COMPARE_RATE", "67"))
+SETTLE_TIMEOUT = 90
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def call(base, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method="POST" if body is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        return json.load(error)
+
+
+def seconds(stamp):
+    """Unix seconds of a simulator timestamp (2022-10-19T03:27:13.673Z)."""
+    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+class Mode:
+    def __init__(self, spec, binary):
+        self.name, self.control, self.api, self.redis, self.postgres, self.dir = spec.split(",")
+        self.binary = binary
+        self.env = dict(os.environ, TRAFFIC_POLICE_REDIS_URL=self.redis, TRAFFIC_POLICE_POSTGRES_URL=self.postgres,
+                        TRAFFIC_POLICE_CONFIG="/dev/null")
+
+    def event(self, index):
+        return f"cmp-{self.name}-{index + 1}"
+
+    @staticmethod
+    def platform_ids(index):
+        return {"eventbrite": str(7100001 + index), "luma": f"evt-cmp{index + 1}", "meetup": str(8100001 + index)}
+
+    def cli(self, *args):
+        return subprocess.run([self.binary + "/traffic-police", *args], env=self.env, capture_output=True, text=True,
+                              check=True).stdout
+
+    def show(self, event):
+        return json.loads(self.cli("event", "show", event, "--json"))
+
+    def absorbed(self, event):
+        """Σ excess of the ledger's absorbed orders of the event."""
+        sql = f"SELECT coalesce(sum(excess), 0) FROM orders WHERE event_id = '{event}' AND outcome = 'absorbed'"
+        psql = os.path.join(os.environ.get("TP_PG_BIN", "/usr/bin"), "psql")
+        out = subprocess.run([psql, self.postgres, "-qAt", "-c", sql], capture_output=True, text=True, check=True)
+        return int(out.stdout.strip() or 0)
+
+    def prepare(self):
+        for index, (skew, _, _) in enumerate(DROPS):
+            event, ids = self.event(index), self.platform_ids(index)
+            self.cli("event", "create", event, "--name", f"Comparison {skew}", "--capacity", str(CAPACITY),
+                     "--split", "eventbrite=1,luma=1,meetup=1")
+            for platform in PLATFORMS:
+                self.cli("event", "link", event, "--platform", platform, "--platform-event", ids[platform])
+            snapshot = self.show(event)
+            for platform in PLATFORMS:
+                created = call(self.control, "/control/events", {
+                    "platform": platform, "id": ids[platform],
+                    "capacity": snapshot["platforms"][platform]["allocation"]})
+                if "error" in created:
+                    sys.exit(f"{self.name}: platform-sim refused {platform} event {ids[platform]}: {created['error']}")
+
+
+def held_by_platform(sales):
+    held = {platform: 0 for platform in PLATFORMS}
+    for sale in sales:
+        held[sale["platform"]] += sale.get("tickets_held", 0)
+    return held
+
+
+def drive(mode, index):
+    """Runs drop `index` on `mode` and returns its table row's figures."""
+    skew_name, skew, skew_after = DROPS[index]
+    event, ids = mode.event(index), Mode.platform_ids(index)
+    demand = {"events": ids, "rate_per_second": RATE, "skew": skew, "quantity": {"min": 1, "max": 2},
+              "total": BUYERS, "shape": "steady", "cancel_fraction": 0}
+    if skew_after:
+        demand.update(skew_after=skew_after, shift_at=0.5)
+    log(f"{mode.name}: drop {skew_name} ({BUYERS} buyers at {RATE:g}/s) on {event}")
+    started = time.time()
+    answer = call(mode.control, "/control/demand/start", demand)
+    if "error" in answer:
+        sys.exit(f"{mode.name}: platform-sim refused the demand: {answer['error']}")
+    while call(mode.control, "/control/demand")["running"]:
+        time.sleep(0.5)
+    status = call(mode.control, "/control/demand")
+
+    def mine():
+        return [sale for sale in call(mode.control, "/control/sales")["sales"] if sale["event_id"] == ids[sale["platform"]]]
+
+    deadline = time.time() + SETTLE_TIMEOUT
+    while True:
+        held = held_by_platform(mine())
+        snapshot = mode.show(event)
+        ledger = {platform: snapshot["platforms"][platform]["sold"] for platform in PLATFORMS}
+        if ledger == held or time.time() > deadline:
+            break
+        time.sleep(1)
+    if ledger != held:
+        log(f"{mode.name}: {event} did not settle in {SETTLE_TIMEOUT} s: platforms {held}, ledger {ledger}")
+    time.sleep(2)  # red-alert closes and the last rebalancer tick reach the platforms
+    sales = sorted(mine(), key=lambda sale: sale["time"])
+    changes = [change for change in call(mode.control, "/control/capacity-changes")["capacity_changes"]
+               if change["event_id"] == ids[change["platform"]]]
+    snapshot = mode.show(event)
+    return measure(snapshot, sales, changes, mode.absorbed(event), status, started)
+
+
+def measure(snapshot, sales, changes, absorbed, status, started):
+    capacity, safety, soft_cap = snapshot["capacity"], snapshot["safety_stock"], snapshot["soft_cap"]
+    sellable = capacity - safety
+    held = held_by_platform(sales)
+    ledger = {platform: snapshot["platforms"][platform]["sold"] for platform in PLATFORMS}
+    total = sum(held.values())
+    timeline = [(seconds(sale["time"]), sale["platform"], sale.get("tickets_held", 0)) for sale in sales]
+
+    def sold_at(platform, instant):
+        return sum(tickets for at, name, tickets in timeline if name == platform and at <= instant)
+
+    def crossing(threshold):
+        running = 0
+        for at, _, tickets in timeline:
+            running += tickets
+            if running >= threshold:
+                return at
+        return None
+
+    # Published capacities over time: the allocation each simulated event was created with, then
+    # every change the platforms recorded (null, or Meetup's editEvent limit 0, is unlimited).
+    published = {platform: snapshot["platforms"][platform]["allocation"] for platform in PLATFORMS}
+    closed_rsvps, closed_since = False, {platform: None for platform in PLATFORMS}
+    violations = 0
+    for change in sorted(changes, key=lambda change: change["time"]):
+        platform, instant, new = change["platform"], seconds(change["time"]), change["new"]
+        call_name = change.get("call", "")
+        if platform == "meetup" and "closeEventRsvps" in call_name:
+            closed_rsvps = True
+        elif platform == "meetup" and "openEventRsvps" in call_name:
+            closed_rsvps = False
+            published[platform] = math.inf if not new else new
+        elif platform == "meetup":
+            published[platform] = math.inf if not new else new
+        else:
+            published[platform] = math.inf if new is None else new
+        sold = {name: sold_at(name, instant) for name in PLATFORMS}
+        if change.get("sold") is not None:
+            sold[platform] = change["sold"]
+        offered = {name: 0 if (name == "meetup" and closed_rsvps) else published[name] for name in PLATFORMS}
+        if sum(max(offered[name], sold[name]) for name in PLATFORMS) > sellable + absorbed:
+            violations += 1
+        is_closed = offered[platform] <= sold[platform]
+        if not is_closed:
+            closed_since[platform] = None
+        elif closed_since[platform] is None:
+            closed_since[platform] = instant
+
+    soft = crossing(soft_cap)
+    if soft is None:
+        close = "-"
+    elif any(closed_since[platform] is None for platform in PLATFORMS):
+        close = "not closed"
+    else:
+        close = f"{max(0.0, max(closed_since.values()) - soft):.1f} s"
+    near_all = crossing(math.ceil(0.99 * sellable))
+    return {
+        "held": held, "through": total / sellable, "oversold": max(0, total - capacity),
+        "past_ledger": sum(max(0, held[platform] - ledger[platform]) for platform in PLATFORMS),
+        "changes": len(changes), "violations": violations, "close": close,
+        "near_all": "-" if near_all is None else f"{near_all - started:.1f} s",
+        "turned_away": status["refused"] + status.get("waitlisted", 0), "buyers": status["attempted"],
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("phase", choices=["prepare", "run"])
+    p.add_argument("--bin", required=True)
+    p.add_argument("--mode", action="append", required=True)
+    a = p.parse_args()
+    modes = [Mode(spec, a.bin) for spec in a.mode]
+    if a.phase == "prepare":
+        for mode in modes:
+            mode.prepare()
+        return
+
+    results = {}
+
+    def run_mode(mode):
+        for index in range(len(DROPS)):
+            results[(mode.name, index)] = drive(mode, index)
+
+    threads = [threading.Thread(target=run_mode, args=(mode,)) for mode in modes]
+    began = time.time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if len(results) != len(modes) * len(DROPS):
+        sys.exit("a mode did not finish its drops")
+    print()
+    print(f"capacity {CAPACITY}, safety stock 10% (C − S = 900), soft cap 900, equal split; {BUYERS} buyers of 1–2 "
+          f"tickets at {RATE:g}/s per drop; webhooks delayed 100–5000 ms, 5% duplicated ({time.time() - began:.0f} s)")
+    print()
+    print("| mode | skew | eventbrite | luma | meetup | sell-through | oversold | past the ledger | "
+          "G2 violations / capacity changes | soft cap → all closed | 99% of C − S | turned away |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    failed = False
+    for index, (skew, _, _) in enumerate(DROPS):
+        for mode in modes:
+            r = results[(mode.name, index)]
+            held = r["held"]
+            print(f"| {mode.name} | {skew} | {held['eventbrite']} | {held['luma']} | {held['meetup']} | "
+                  f"{100 * r['through']:.1f}% | {r['oversold']} | {r['past_ledger']} | {r['violations']} / {r['changes']} | "
+                  f"{r['close']} | {r['near_all']} | {r['turned_away']} of {r['buyers']} |")
+            failed = failed or r["oversold"] > 0 or r["past_ledger"] > 0 or r["violations"] > 0
+    print()
+    print("no drop oversold or offered more than C − S:", "NO" if failed else "yes")
+    sys.exit(1 if failed else 0)
+
+
+main()
