@@ -152,16 +152,21 @@ public struct CapacityPublisher: Sendable {
 
     private func readMeetup(_ listing: ListingReference) async throws -> PlatformCapacity {
         let client = try meetup()
-        var page = try await client.rsvps(eventID: listing.platformEventID, first: 100, statuses: [.yes])
+        // Pages of 50 (51 points each: within the capacity lane's burst), at most `maximumMeetupPages`.
+        var page = try await client.rsvps(eventID: listing.platformEventID, first: 50, statuses: [.yes])
         let event = page.event
         var sold = page.rsvps.reduce(0) { $0 + $1.quantity }
         var pages = 1
         while page.hasNextPage {
             pages += 1
-            guard pages <= 200, let cursor = page.endCursor, !cursor.isEmpty else {
-                throw PlatformCallError.malformedResponse(field: "pageInfo.endCursor", why: "missing, or more than 200 pages")
+            guard pages <= Self.maximumMeetupPages else {
+                throw CapacityPublishError.refused(
+                    detail: "more than \(Self.maximumMeetupPages * 50) YES RSVPs: too many points to count them here")
             }
-            page = try await client.rsvps(eventID: listing.platformEventID, after: cursor, first: 100, statuses: [.yes])
+            guard let cursor = page.endCursor, !cursor.isEmpty else {
+                throw PlatformCallError.malformedResponse(field: "pageInfo.endCursor", why: "missing")
+            }
+            page = try await client.rsvps(eventID: listing.platformEventID, after: cursor, first: 50, statuses: [.yes])
             sold += page.rsvps.reduce(0) { $0 + $1.quantity }
         }
         // `maxTickets` 0 is no limit.
@@ -169,6 +174,9 @@ public struct CapacityPublisher: Sendable {
         return PlatformCapacity(
             capacity: limit, sold: sold, closed: event.rsvpSettings?.rsvpsClosed == true || Self.full(limit, sold))
     }
+
+    /// The most pages of YES RSVPs ``read(_:)`` counts on Meetup (8 × 51 points).
+    static let maximumMeetupPages = 8
 
     /// The event's settings (one RSVP asked for).
     private func meetupSummary(_ client: MeetupClient, _ listing: ListingReference) async throws -> MeetupRsvpPage {

@@ -42,7 +42,7 @@ extension Rebalancer {
             let policy = RebalancePolicy(configuration: configuration.policy)
             for _ in 0..<3 {
                 guard let counters = try await desk.reservations.counters(event: id) else { return false }
-                let state = self.state(event, counters: counters, watch: watch)
+                let state = self.state(event, counters: counters, watch: &watch)
                 let plan = policy.plan(for: state)
                 guard !plan.isEmpty else { break }
                 logger.info("rebalance plan", metadata: metadata.merging(["PLAN": "\(plan)"]) { $1 })
@@ -101,14 +101,18 @@ extension Rebalancer {
     /// What an unlimited listing counts as offering.
     static var unlimited: Int { 1 << 40 }
 
-    private func state(_ event: WatchedEvent, counters: EventCounters, watch: EventWatch) -> RebalanceState {
+    /// The policy's view: the counters, with each platform's sold raised to what the platform itself
+    /// last said it sold (a refusal tells it) while the counters lag behind.
+    private func state(_ event: WatchedEvent, counters: EventCounters, watch: inout EventWatch) -> RebalanceState {
         let velocities = watch.trigger.velocities(at: now)
         var listings: [Platform: RebalanceState.Listing] = [:]
         for platform in Platform.allCases {
             let linked = event.listings[platform] != nil
+            let counted = counters.sold[.platform(platform)] ?? 0
+            if let said = watch.platformSold[platform], said <= counted { watch.platformSold[platform] = nil }
             listings[platform] = RebalanceState.Listing(
                 linked: linked, allocation: counters.allocation[platform] ?? 0,
-                published: watch.published[platform] ?? 0, sold: counters.sold[.platform(platform)] ?? 0,
+                published: watch.published[platform] ?? 0, sold: max(counted, watch.platformSold[platform] ?? 0),
                 velocity: velocities[platform] ?? 0, unconfirmedPublished: watch.unconfirmed[platform])
         }
         return RebalanceState(
@@ -122,7 +126,10 @@ extension Rebalancer {
         watch: inout EventWatch, metadata: Logger.Metadata
     ) async throws -> PlanEnd {
         let id = event.record.id
-        var sold = Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, counters.sold[.platform($0)] ?? 0) })
+        var sold = Dictionary(
+            uniqueKeysWithValues: Platform.allCases.map {
+                ($0, max(counters.sold[.platform($0)] ?? 0, watch.platformSold[$0] ?? 0))
+            })
         var failedCloses: Set<Platform> = []
         var checkedBeforeGrow = false
         var allocation = counters.allocation
@@ -139,6 +146,7 @@ extension Rebalancer {
                 do {
                     try await publisher.publish(capacity, on: reference)
                 } catch CapacityPublishError.tooSmall(let platformSold, let detail) {
+                    if let platformSold { watch.platformSold[platform] = max(watch.platformSold[platform] ?? 0, platformSold) }
                     try await refused(id, platform, fence, platformSold, detail, stepMetadata)
                     return .replan
                 } catch {
@@ -177,10 +185,25 @@ extension Rebalancer {
                     return .stopped
                 }
                 watch.unconfirmed[platform] = nil
+                if plan.transfers.contains(where: { $0.from == platform }) {
+                    // Its orders reach us late (webhooks, batched reads, polls): count what it sold
+                    // on its own side, so that no quota it already sold moves away.
+                    do {
+                        if let said = try await publisher.read(reference).sold {
+                            watch.platformSold[platform] = max(watch.platformSold[platform] ?? 0, said)
+                        }
+                    } catch {
+                        logger.warning(
+                            "cannot count what the donor sold: no quota moves from it",
+                            metadata: stepMetadata.merging(["ERROR": "\(error)"]) { $1 })
+                        return .stopped
+                    }
+                }
             case .transfer(let from, let to, let tickets):
                 let result = try await desk.reservations.transfer(
                     event: id, from: from, to: to, tickets: tickets, fence: fence,
-                    keepingAtLeast: max(watch.published[from] ?? 0, watch.unconfirmed[from] ?? 0))
+                    keepingAtLeast: max(
+                        watch.published[from] ?? 0, watch.unconfirmed[from] ?? 0, watch.platformSold[from] ?? 0))
                 switch result.outcome {
                 case .staleFence:
                     logger.warning("a later fencing token exists: another rebalancer took over", metadata: stepMetadata)

@@ -212,6 +212,9 @@ struct EventWatch: Sendable {
     var published: [Platform: Int] = [:]
     /// For a shrink or close not yet read back: the capacity the platform may still offer.
     var unconfirmed: [Platform: Int] = [:]
+    /// What a platform said it sold when it refused a capacity below it (its webhooks or polls may
+    /// lag): planning counts at least this much sold until the counters catch up.
+    var platformSold: [Platform: Int] = [:]
     /// Whether the platforms' capacities were read back since the daemon started.
     var readBack = false
     var redAlertSince: ContinuousClock.Instant?
