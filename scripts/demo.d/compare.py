@@ -156,6 +156,7 @@ def measure(snapshot, sales, changes, absorbed, status, started):
 
     # Published capacities over time: the allocation each simulated event was created with, then
     # every change the platforms recorded (null, or Meetup's editEvent limit 0, is unlimited).
+    soft = crossing(soft_cap)
     published = {platform: snapshot["platforms"][platform]["allocation"] for platform in PLATFORMS}
     closed_rsvps, closed_since = False, {platform: None for platform in PLATFORMS}
     violations = 0
@@ -175,7 +176,10 @@ def measure(snapshot, sales, changes, absorbed, status, started):
         if change.get("sold") is not None:
             sold[platform] = change["sold"]
         offered = {name: 0 if (name == "meetup" and closed_rsvps) else published[name] for name in PLATFORMS}
-        if sum(max(offered[name], sold[name]) for name in PLATFORMS) > sellable + absorbed:
+        # Before the soft cap nothing may come out of the safety stock; after it, closing at a count
+        # that lags the platforms' own is covered by it (the late orders are absorbed).
+        allowed = sellable if soft is None or instant < soft else sellable + absorbed
+        if sum(max(offered[name], sold[name]) for name in PLATFORMS) > allowed:
             violations += 1
         is_closed = offered[platform] <= sold[platform]
         if not is_closed:
@@ -183,7 +187,14 @@ def measure(snapshot, sales, changes, absorbed, status, started):
         elif closed_since[platform] is None:
             closed_since[platform] = instant
 
-    soft = crossing(soft_cap)
+    if soft is not None:
+        # A platform that sold out what it was last given offers nothing more either: closed from
+        # its last sale (or the crossing, if that came later).
+        for platform in PLATFORMS:
+            offered = 0 if (platform == "meetup" and closed_rsvps) else published[platform]
+            if closed_since[platform] is None and offered <= held[platform]:
+                last = max((at for at, name, _ in timeline if name == platform), default=soft)
+                closed_since[platform] = max(last, soft)
     if soft is None:
         close = "-"
     elif any(closed_since[platform] is None for platform in PLATFORMS):

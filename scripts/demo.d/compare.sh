@@ -25,6 +25,12 @@ for spec in "${compare_modes[@]}"; do
     [ "$spec" = --mode ] && continue
     IFS=, read -r mode control api redis_url postgres_url dir <<<"$spec"
     interval=()
+    # A drop lasts seconds, not hours: the rebalancing daemon passes every 2 s, measures velocities
+    # over 10 s and looks 60 s ahead (longer than the platforms' reporting lag: webhooks up to 5 s
+    # late, Eventbrite read in batches, Meetup polled). The defaults (10 s, 60 s, 300 s) suit sales
+    # that run for days.
+    interval=(TRAFFIC_POLICE_REBALANCER_INTERVAL_MS=2000 TRAFFIC_POLICE_REBALANCER_VELOCITY_WINDOW_MS=10000
+        TRAFFIC_POLICE_REBALANCER_HORIZON_SECONDS=60)
     [ "$mode" = static ] && interval=(TRAFFIC_POLICE_REBALANCER_INTERVAL_MS=0)
     tp_log "starting the $mode daemon (log: $dir/daemon.log)"
     # Meetup's 500 points a minute would take minutes to read back a drop's waitlisted RSVPs; the
