@@ -119,7 +119,9 @@ extension DaemonSuite {
             let extra = ledger.filter { expected[$0.key] == nil }
             #expect(missing.isEmpty && extra.isEmpty, "missing \(missing), extra \(extra); \(daemon.log().suffix(3000))")
             let sold = try await postgres.query("SELECT sold FROM events WHERE id = $1", [event]).first?.decode("sold", as: Int.self)
-            #expect(sold == expected.values.reduce(0, +))
+            #expect(
+                sold == expected.values.reduce(0, +),
+                "\(daemon.log().split(separator: "\n").filter { $0.contains("rebalancer") || $0.contains("overbooked") || $0.contains("absorbed") }.suffix(60).joined(separator: "\n"))")
             let limited = (try await sim.control("/control/rate-limited").json as? [String: Any])?["rate_limited"] as? [Any]
             #expect(limited?.isEmpty == true, "the simulator answered 429s: \(String(describing: limited))")
             #expect(await daemon.terminate() == 0, "\(daemon.log().suffix(2000))")

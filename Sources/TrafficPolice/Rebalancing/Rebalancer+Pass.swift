@@ -65,8 +65,10 @@ extension Rebalancer {
     }
 
     /// What each linked platform publishes: the ledger's record (written before a grow and after a
-    /// shrink, so it is never below what the platform offers), read back from the platforms once
-    /// after the daemon starts.
+    /// shrink, so it is never below what the platform offers), and on the first pass after the
+    /// daemon starts what each platform says (its capacity may have been set by hand). A platform
+    /// that does not say (Luma) counts as unlimited until a shrink to its allocation is read back.
+    /// Throws when a platform cannot be read: nothing is planned on a guess.
     private func loadPublished(_ event: WatchedEvent, watch: inout EventWatch) async throws {
         let listings = try await desk.ledger.listings(event.record.id)
         var published: [Platform: Int] = [:]
@@ -74,26 +76,17 @@ extension Rebalancer {
             published[platform] = listings[platform]?.published ?? 0
         }
         if !watch.readBack {
-            var complete = true
             for (platform, reference) in event.listings {
-                do {
-                    let read = try await publisher.readCapacity(reference)
-                    if read.closed {
-                        published[platform] = read.sold ?? 0  // it offers nothing more
-                    } else if read.capacityKnown {
-                        published[platform] = read.capacity ?? Self.unlimited
-                    }  // Luma does not say its capacity: the ledger's record stands.
-                } catch {
-                    complete = false
-                    logger.warning(
-                        "cannot read the listing's capacity back; using the ledger's",
-                        metadata: [
-                            "EVENT_ID": "\(event.record.id.rawValue)", "PLATFORM": "\(platform.rawValue)",
-                            "ERROR": "\(error)",
-                        ])
+                let read = try await publisher.readCapacity(reference)
+                if read.closed {
+                    published[platform] = read.sold ?? 0  // it offers nothing more
+                } else if read.capacityKnown {
+                    published[platform] = read.capacity ?? Self.unlimited
+                } else {
+                    published[platform] = Self.unlimited
                 }
             }
-            watch.readBack = complete
+            watch.readBack = true
         }
         watch.published = published
     }
@@ -132,6 +125,7 @@ extension Rebalancer {
             })
         var failedCloses: Set<Platform> = []
         var checkedBeforeGrow = false
+        var counted: Set<Platform> = []
         var allocation = counters.allocation
         for step in plan.steps {
             guard try await locks.renew(lease) else {
@@ -185,12 +179,14 @@ extension Rebalancer {
                     return .stopped
                 }
                 watch.unconfirmed[platform] = nil
-                if plan.transfers.contains(where: { $0.from == platform }) {
+            case .transfer(let from, let to, let tickets):
+                if let reference = event.listings[from], !counted.contains(from) {
                     // Its orders reach us late (webhooks, batched reads, polls): count what it sold
                     // on its own side, so that no quota it already sold moves away.
+                    counted.insert(from)
                     do {
                         if let said = try await publisher.read(reference).sold {
-                            watch.platformSold[platform] = max(watch.platformSold[platform] ?? 0, said)
+                            watch.platformSold[from] = max(watch.platformSold[from] ?? 0, said)
                         }
                     } catch {
                         logger.warning(
@@ -199,7 +195,6 @@ extension Rebalancer {
                         return .stopped
                     }
                 }
-            case .transfer(let from, let to, let tickets):
                 let result = try await desk.reservations.transfer(
                     event: id, from: from, to: to, tickets: tickets, fence: fence,
                     keepingAtLeast: max(
