@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Metrics
 import PostgresBridge
 import RedisBridge
 import TrafficPoliceCore
@@ -101,8 +103,26 @@ public struct EventDesk: Sendable {
         // first attempt stopped before the ledger write.
         try await ledger.recordReservation(
             event: event, platform: platform, orderID: orderID, result: result, source: source)
+        if !result.duplicate, result.excess > 0 {
+            Self.noteAbsorbed(event: event, platform: platform, orderID: orderID, excess: result.excess)
+        }
         return result
     }
+
+    /// Logs and counts tickets a platform sold past its allocation that the safety stock covered
+    /// (DESIGN.md section 3: absorbed), so an operator sees how much of it is left.
+    static func noteAbsorbed(event: EventID, platform: Platform, orderID: String, excess: Int) {
+        Counter(label: "traffic_police_absorbed_tickets_total", dimensions: [("platform", platform.rawValue)])
+            .increment(by: excess)
+        absorbedLogger.warning(
+            "absorbed: the platform sold past its allocation; the safety stock covers it",
+            metadata: [
+                "EVENT_ID": "\(event.rawValue)", "PLATFORM": "\(platform.rawValue)", "ORDER_ID": "\(orderID)",
+                "EXCESS": "\(excess)",
+            ])
+    }
+
+    private static let absorbedLogger = Logger(label: "traffic-police.reservations")
 
     /// Applies a release (refund or cancellation) of a platform order. Safe to repeat.
     ///
@@ -154,6 +174,9 @@ public struct EventDesk: Sendable {
         try await ledger.recordAmendment(
             event: event, platform: platform, order: result.order, change: result.change.rawValue,
             enteredRedAlert: result.enteredRedAlert, source: source)
+        if result.excess > 0 {
+            Self.noteAbsorbed(event: event, platform: platform, orderID: orderID, excess: result.excess)
+        }
         return result
     }
 
