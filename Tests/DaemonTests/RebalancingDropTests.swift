@@ -44,6 +44,7 @@ extension DaemonSuite {
             // polled); the rebalancer counts a donor's sales on its own side before moving its quota.
             environment["TRAFFIC_POLICE_REBALANCER_INTERVAL_MS"] = "1000"
             environment["TRAFFIC_POLICE_REBALANCER_HORIZON_SECONDS"] = "10"
+            environment["TRAFFIC_POLICE_REBALANCER_MINIMUM_RESERVE"] = "1"
             environment["TRAFFIC_POLICE_REBALANCER_VELOCITY_WINDOW_MS"] = "5000"
             let daemon = try DaemonProcess(overrides: environment)
             defer { daemon.cleanUp() }

@@ -39,12 +39,19 @@ import TrafficPoliceCore
 
                 // Sell on until the soft cap: red alert closes every platform at what it sold.
                 var sold = 26
+                var refusedSince: ContinuousClock.Instant?
                 selling: while sold < 90 {
                     for platform in Platform.allCases where try await fixture.sell(platform, 1) {
                         sold += 1
+                        refusedSince = nil
                         continue selling
                     }
-                    break  // every platform refused: what they offer is sold
+                    // Every platform refused: a pass may be between a shrink and its grow. Give the
+                    // rebalancer a few seconds before concluding that what they offer is sold.
+                    let since = refusedSince ?? .now
+                    refusedSince = since
+                    guard ContinuousClock.now - since < .seconds(5) else { break }
+                    try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(sold == 90, "the platforms together sold C − S")
                 #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .redAlert)
