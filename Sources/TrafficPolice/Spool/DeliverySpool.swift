@@ -7,7 +7,8 @@ import TrafficPoliceCore
 /// delivery (checksummed header + JSON body). ``enqueue(_:)`` returns only after the record is on disk
 /// (fdatasync); concurrent enqueues share an fsync (group commit: the first waiter syncs for everyone
 /// who appended so far). All file calls run on the spool's own thread. When Redis is back,
-/// ``replay(into:)`` hands every record to the queue and empties the file.
+/// ``replay(into:)`` hands every record to the queue and empties the file. Opening and replay read
+/// the whole file into memory (at most ``Configuration/maxBytes``).
 public actor DeliverySpool: DeliverySink {
     public nonisolated let configuration: Configuration
     /// What opening found (records, size, bytes of a torn end that were cut).
@@ -95,9 +96,7 @@ public actor DeliverySpool: DeliverySink {
 
     private func hand(_ bytes: [UInt8], at start: Int, to sink: any DeliverySink, report: inout ReplayReport) async throws {
         let scan: SpoolScan
-        do { scan = try SpoolRecord.scan(bytes, baseOffset: start) } catch let error as SpoolRecordError {
-            throw SpoolError(error)
-        }
+        do { scan = try SpoolRecord.scan(bytes, baseOffset: start) } catch { throw SpoolError(error) }
         if scan.tornBytes > 0 {
             throw SpoolError.corrupt(offset: start + scan.validLength, reason: "record cut short")
         }

@@ -50,7 +50,7 @@ final class SpoolFile {
         size = Int(status.st_size)
         let bytes = try read(from: 0)
         let scan: SpoolScan
-        do { scan = try SpoolRecord.scan(bytes) } catch let error as SpoolRecordError { throw SpoolError(error) }
+        do { scan = try SpoolRecord.scan(bytes) } catch { throw SpoolError(error) }
         if scan.tornBytes > 0 { try truncate(to: scan.validLength) }
         count = scan.bodies.count
         return SpoolOpenReport(records: count, bytes: size, droppedBytes: scan.tornBytes)
