@@ -222,6 +222,24 @@ enum SpoolTesting {
         await spool.close()
     }
 
+    @Test func aRecordThatIsNotADeliveryStopsReplayWithItsOffset() async throws {
+        let directory = SpoolTesting.directory()
+        defer { SpoolTesting.remove(directory) }
+        let first = try SpoolRecord.encode(JSONEncoder().encode(SpoolTesting.delivery(0)))
+        let bytes = first + (try SpoolRecord.encode(Array("not json".utf8)))
+        try SpoolTesting.write(bytes, to: directory)
+        let spool = try await SpoolTesting.open(directory)
+        #expect(spool.opened.records == 2)
+        let error = await #expect(throws: SpoolError.self) { try await spool.replay(into: RecordingSink()) }
+        guard case .undecodable(let offset, _) = error else {
+            Issue.record("expected undecodable, got \(String(describing: error))")
+            return
+        }
+        #expect(offset == first.count)
+        #expect(try SpoolTesting.fileBytes(directory) == bytes)
+        await spool.close()
+    }
+
     /// kill -9 after fsync: the file's bytes, copied while the spool is still open, open whole.
     @Test func aCopyTakenWhileOpenReopensWhole() async throws {
         let directory = SpoolTesting.directory()
