@@ -2,11 +2,14 @@
 /// feeds it ping outcomes and operator switches with the time in milliseconds, and each call returns
 /// the transition (with what the shell must do), if any.
 ///
-///     healthy ──miss──▶ suspect ──missesToTrip misses, or tripBudgetMs since the first miss──▶ failsafe
-///        ▲  ◀──answer──┘                                                                      │  ▲
-///        │                                              Redis answers (manual off) ──beginRecovery│  │ a miss, or manual on
-///        └──leaveFailsafe── recovering (recoveryCompleted AND successesToRecover answers) ◀───────┘  │ ──abortRecovery
-///                                  └──────────────────────────────────────────────────────────────────┘
+/// - healthy → suspect: a miss (`warn`); suspect → healthy: an answer (`clearWarning`);
+/// - healthy or suspect → failsafe: `missesToTrip` consecutive misses, `tripBudgetMs` since the
+///   first miss, or the manual switch (`enterFailsafe`);
+/// - failsafe → recovering: an answer with the switch off, or the switch turned off while Redis
+///   answers (`beginRecovery`);
+/// - recovering → failsafe: a miss or the switch turned on (`abortRecovery`);
+/// - recovering → healthy: ``recoveryCompleted(attempt:at:)`` and `successesToRecover` consecutive
+///   answers, in either order (`leaveFailsafe`).
 ///
 /// A fail-safe turned on by hand (``setManual(_:at:)``) holds whatever Redis does; turning it off
 /// while the last ping went unanswered leaves the automatic fail-safe in force, and otherwise starts
