@@ -1,7 +1,7 @@
 import Foundation
 import RedisBridge
 import Testing
-import TrafficPolice
+@testable import TrafficPolice
 import TrafficPoliceCore
 
 /// The watchdog against a private `redis-server`: SIGSTOP makes it hang, SIGCONT brings it back,
@@ -80,6 +80,48 @@ import TrafficPoliceCore
         }
         print("watchdog: fail-safe \(killed.at - (killed.firstMissAt ?? 0)) ms after the first refused ping")
         return killed
+    }
+
+    /// A ping that never returns in time still counts as missed at every tick, and no second ping
+    /// is sent while it hangs (independent of the bridge's own command timeout).
+    @Test func aHangingPingIsRacedAndNotPiledUp() async throws {
+        let hang = Locked(false)
+        let started = Locked(0)
+        let watchdog = RedisWatchdog(
+            configuration: .init(), logger: nil,
+            ping: {
+                let hangs = hang.withLock { hangs in
+                    started.withLock { $0 += 1 }
+                    return hangs
+                }
+                if hangs { try? await Task.sleep(for: .milliseconds(1500)) }
+                return true
+            }, close: {})
+        let running = Task { try await watchdog.run() }
+        defer { running.cancel() }
+        let seen = Locked<[RedisHealth.Transition]>([])
+        let collector = Task {
+            for await transition in watchdog.transitions { seen.withLock { $0.append(transition) } }
+        }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(watchdog.health.state == .healthy)
+        let before = started.value
+        hang.withLock { $0 = true }
+        let trip = try await Self.wait(for: seen, within: .seconds(3)) {
+            if case .enterFailsafe = $0.action { true } else { false }
+        }
+        #expect(trip.action == .enterFailsafe(.missedPings(3)))
+        #expect(started.value == before + 1)
+        let firstMiss = try #require(trip.firstMissAt)
+        #expect(trip.at - (firstMiss - watchdog.configuration.health.pingTimeoutMs) <= 1000)
+        hang.withLock { $0 = false }
+        // Once the hung ping returns, the next one is answered and recovery begins.
+        _ = try await Self.wait(for: seen, within: .seconds(3)) {
+            if case .beginRecovery = $0.action { true } else { false }
+        }
+        #expect(started.value >= before + 2)
+        running.cancel()
+        await collector.value
     }
 
     @Test func manualFailsafeHoldsWhileRedisAnswers() async throws {

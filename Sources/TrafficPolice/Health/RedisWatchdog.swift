@@ -42,7 +42,10 @@ public final class RedisWatchdog: Service, Sendable {
     public let heartbeat = Heartbeat()
 
     private let continuation: AsyncStream<RedisHealth.Transition>.Continuation
-    private let client: RedisClient
+    /// Sends one PING; true when Redis answered it.
+    private let sendPing: @Sendable () async -> Bool
+    /// Closes the watchdog's connection.
+    private let close: @Sendable () async -> Void
     private let state: Locked<RedisHealth>
     private let pendingPings = Locked(0)
     private let origin = ContinuousClock.now
@@ -51,9 +54,21 @@ public final class RedisWatchdog: Service, Sendable {
     /// - Parameters:
     ///   - redis: the daemon's Redis settings; the watchdog opens its own connection from them
     ///     (``Configuration/redisConfiguration(from:)``).
-    public init(redis: RedisConfiguration, configuration: Configuration = .init(), logger: Logger? = nil) {
+    public convenience init(redis: RedisConfiguration, configuration: Configuration = .init(), logger: Logger? = nil) {
+        let client = RedisClient(configuration: configuration.redisConfiguration(from: redis))
+        self.init(
+            configuration: configuration, logger: logger,
+            ping: { (try? await client.send("PING")) != nil }, close: { await client.shutdown() })
+    }
+
+    /// A watchdog on any ping (tests give it one that hangs).
+    init(
+        configuration: Configuration, logger: Logger?, ping: @escaping @Sendable () async -> Bool,
+        close: @escaping @Sendable () async -> Void
+    ) {
         self.configuration = configuration
-        self.client = RedisClient(configuration: configuration.redisConfiguration(from: redis))
+        self.sendPing = ping
+        self.close = close
         self.state = Locked(RedisHealth(configuration: configuration.health))
         self.logger = logger ?? Logger(label: "traffic-police.redis-watchdog")
         (transitions, continuation) = AsyncStream.makeStream(of: RedisHealth.Transition.self)
@@ -115,7 +130,7 @@ public final class RedisWatchdog: Service, Sendable {
                 apply { $0.check(at: self.milliseconds()) }
             }
         }
-        await client.shutdown()
+        await close()
         continuation.finish()
         logger.info("Redis watchdog stopped", metadata: ["STATUS": "\(status)"])
     }
@@ -126,12 +141,12 @@ public final class RedisWatchdog: Service, Sendable {
         pendingPings.withLock { $0 += 1 }
         let start = ContinuousClock.now
         let slot = Locked<CheckedContinuation<Bool, Never>?>(nil)
-        let (client, pending) = (self.client, pendingPings)
+        let (sendPing, pending) = (self.sendPing, pendingPings)
         var timer: Task<Void, Never>?
         let answered = await withCheckedContinuation { continuation in
             slot.withLock { $0 = continuation }
             Task {
-                let answered = (try? await client.send("PING")) != nil
+                let answered = await sendPing()
                 pending.withLock { $0 -= 1 }
                 slot.withLock { $0.take() }?.resume(returning: answered)
             }
