@@ -60,6 +60,16 @@ final class QueueRedisChild: @unchecked Sendable {
         throw QueueChildError("redis-server on port \(port) did not start")
     }
 
+    /// SIGSTOP: the server keeps its socket open but answers nothing (a hung Redis).
+    func pause() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// SIGCONT after ``pause()``.
+    func resume() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGCONT) }
+    }
+
     /// SIGKILL, and wait for the exit.
     func stop() {
         guard let process else { return }
