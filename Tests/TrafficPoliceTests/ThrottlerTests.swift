@@ -93,7 +93,7 @@ import TrafficPoliceCore
     @Test func failsafePassesWhileReconciliationWaits() async throws {
         // 10 per minute (one per 6 s), burst 10 of which 6 only for fail-safe: lower lanes may spend 4 at
         // once. Seconds-long intervals keep the test immune to a stalled shared Redis.
-        let budget = try Budget(limit: 20, periodMicros: 60_000_000, marginPercent: 50, burst: 10, failsafeReserve: 6)
+        let budget = try Budget(limit: 20, periodMicros: 600_000_000, marginPercent: 50, burst: 10, failsafeReserve: 6)
         let account = Self.account()
         try await TestServers.withRedis(poolSize: 2) { redis in
             let patient = try Throttler(redis: redis, budgets: [.meetup: budget], maxWait: .seconds(60))

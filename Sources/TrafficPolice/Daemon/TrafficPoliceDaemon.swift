@@ -58,10 +58,31 @@ public struct TrafficPoliceDaemon {
                 apiURLPolicy: try EventbriteAPIURLPolicy(baseURL: configuration.platforms.eventbrite.baseURL.absoluteString))
         }
 
+        // G4/G5: the watchdog pings Redis on its own connection; while Redis cannot take a delivery
+        // intake writes it to the local spool, and the drain puts it back into the queue.
+        let watchdog = RedisWatchdog(redis: configuration.redis, logger: logger.with(label: "redis-watchdog"))
+        let spool: DeliverySpool
+        do {
+            spool = try await DeliverySpool(configuration: .init(directory: configuration.spool.directory))
+        } catch {
+            logger.critical(
+                "cannot open the spool ([spool] dir)",
+                metadata: ["DIRECTORY": "\(configuration.spool.directory)", "ERROR": "\(error)"])
+            throw error
+        }
+        if spool.opened.droppedBytes > 0 {
+            logger.warning(
+                "the spool ended in a torn record (a crash while writing it); it was cut off",
+                metadata: ["BYTES": "\(spool.opened.droppedBytes)"])
+        }
+        let drain = SpoolDrain(spool: spool, queue: queue, watchdog: watchdog, logger: logger.with(label: "spool"))
+
         let readiness = ReadinessSignal()
         let sockets = Self.sockets(configuration)
         let intake = WebhookIntake(
-            configuration: try intakeConfiguration(binding: sockets.webhook), sink: queue,
+            configuration: try intakeConfiguration(binding: sockets.webhook),
+            sink: FailoverSink(
+                queue: queue, spool: spool, failsafe: { watchdog.isFailsafe }, logger: logger.with(label: "intake")),
             readiness: { readiness.isReady }, logger: logger.with(label: "intake"))
         var adminConfiguration = AdminServer.Configuration()
         adminConfiguration.socket = sockets.admin
@@ -89,7 +110,8 @@ public struct TrafficPoliceDaemon {
             status: {
                 let depth = (try? await queue.stats()).map { String($0.depth) } ?? "unknown (Redis unreachable)"
                 let alerts = redAlerts.statusFragment
-                return "mode=\(readiness.isReady ? "open" : "starting") queue=\(depth)"
+                let mode = watchdog.isFailsafe ? "FAIL-SAFE (\(watchdog.status))" : readiness.isReady ? "open" : "starting"
+                return "mode=\(mode) queue=\(depth) spool=\(spool.count)"
                     + (alerts.isEmpty ? "" : " RED ALERT \(alerts)")
             },
             probes: [Self.eventLoopProbe(), Self.cooperativePoolProbe()]
@@ -141,6 +163,7 @@ public struct TrafficPoliceDaemon {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
             + background.map { .init(service: $0) }
+            + [.init(service: watchdog), .init(service: drain)]
             + [.init(service: intake), .init(service: gate), .init(service: notifier)]
         let group = ServiceGroup(
             configuration: .init(
@@ -151,10 +174,12 @@ public struct TrafficPoliceDaemon {
             try await group.run()
         } catch {
             await curl.shutdown()
+            await spool.close()
             await Self.close(queue, redis, postgres)
             throw error
         }
         await curl.shutdown()
+        await spool.close()
         await Self.close(queue, redis, postgres)
         logger.info("stopped")
     }
