@@ -10,6 +10,20 @@ extension DaemonSuite {
     @Suite struct PlatformDropTests {
         typealias E2E = DaemonEndToEndTests
 
+        /// A drop's event id and its listing ids on the three simulated platforms (unique across runs),
+        /// after `traffic-police migrate` on the test's database.
+        static func migratedDrop(_ prefix: String, environment: [String: String]) async throws
+            -> (event: String, ids: [String: String])
+        {
+            let suffix = UUID().uuidString.prefix(8).lowercased()
+            let ids = [
+                "eventbrite": String(Int.random(in: 100_000_000...999_999_999)), "luma": "evt-\(prefix)-\(suffix)",
+                "meetup": String(Int.random(in: 100_000_000...999_999_999)),
+            ]
+            #expect(try await E2E.cli(["migrate"], environment: environment).0 == 0)
+            return ("\(prefix)-\(suffix)", ids)
+        }
+
         /// What each platform holds, keyed `platform:order id` (tickets held > 0 only).
         static func truth(_ sim: SimulatorProcess) async throws -> [String: Int] {
             let sales = try #require((try await sim.control("/control/sales").json as? [String: Any])?["sales"] as? [[String: Any]])
@@ -29,11 +43,17 @@ extension DaemonSuite {
             return held
         }
 
-        static func ledger(_ postgres: PostgresClient, event: String) async throws -> [String: Int] {
+        /// The ledger's unreleased orders, keyed `platform:order id`; `holdingOnly` leaves out the
+        /// overbooked ones (their tickets are not counted sold).
+        static func ledger(_ postgres: PostgresClient, event: String, holdingOnly: Bool = false) async throws
+            -> [String: Int]
+        {
             var held: [String: Int] = [:]
             for row in try await postgres.query(
-                "SELECT platform, platform_order_id, quantity FROM orders WHERE event_id = $1 AND released_at IS NULL AND quantity > 0",
-                [event])
+                """
+                SELECT platform, platform_order_id, quantity FROM orders
+                WHERE event_id = $1 AND released_at IS NULL AND quantity > 0 AND ($2 = false OR outcome <> 'overbooked')
+                """, [event, holdingOnly])
             {
                 held["\(try row.decode("platform", as: String.self)):\(try row.decode("platform_order_id", as: String.self))"] =
                     try row.decode("quantity")
@@ -50,13 +70,7 @@ extension DaemonSuite {
             let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url]
             defer { Task { await database.drop() } }
 
-            let suffix = UUID().uuidString.prefix(8).lowercased()
-            let event = "drop-\(suffix)"
-            let ids = [
-                "eventbrite": String(Int.random(in: 100_000_000...999_999_999)), "luma": "evt-drop-\(suffix)",
-                "meetup": String(Int.random(in: 100_000_000...999_999_999)),
-            ]
-            #expect(try await E2E.cli(["migrate"], environment: db).0 == 0)
+            let (event, ids) = try await PlatformDropTests.migratedDrop("drop", environment: db)
             let created = try await E2E.cli(
                 ["event", "create", event, "--name", "Drop", "--capacity", "300", "--split", "eventbrite=5,luma=3,meetup=2"],
                 environment: db)

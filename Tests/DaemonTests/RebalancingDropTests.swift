@@ -20,13 +20,7 @@ extension DaemonSuite {
             let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url]
             defer { Task { await database.drop() } }
 
-            let suffix = UUID().uuidString.prefix(8).lowercased()
-            let event = "rebalance-\(suffix)"
-            let ids = [
-                "eventbrite": String(Int.random(in: 100_000_000...999_999_999)), "luma": "evt-rebalance-\(suffix)",
-                "meetup": String(Int.random(in: 100_000_000...999_999_999)),
-            ]
-            #expect(try await E2E.cli(["migrate"], environment: db).0 == 0)
+            let (event, ids) = try await PlatformDropTests.migratedDrop("rebalance", environment: db)
             let created = try await E2E.cli(
                 ["event", "create", event, "--name", "Rebalanced drop", "--capacity", "1000"], environment: db)
             try #require(created.0 == 0, "\(created.1)")
@@ -77,7 +71,7 @@ extension DaemonSuite {
             let deadline = ContinuousClock.now + .seconds(120)
             while ContinuousClock.now < deadline {
                 truth = try await PlatformDropTests.truth(sim)
-                ledger = try await Self.held(postgres, event: event)
+                ledger = try await PlatformDropTests.ledger(postgres, event: event, holdingOnly: true)
                 if ledger == truth { break }
                 try await Task.sleep(for: .milliseconds(500))
             }
@@ -143,21 +137,6 @@ extension DaemonSuite {
             print("sold per platform: \(perPlatform); capacity changes: \(timeline)")
             #expect(seconds < 30, "closing took \(seconds) s")
             #expect(await daemon.terminate() == 0, "\(daemon.log().suffix(2000))")
-        }
-
-        /// Tickets the ledger holds per order (accepted or absorbed, not released), keyed `platform:order id`.
-        static func held(_ postgres: PostgresClient, event: String) async throws -> [String: Int] {
-            var held: [String: Int] = [:]
-            for row in try await postgres.query(
-                """
-                SELECT platform, platform_order_id, quantity FROM orders
-                WHERE event_id = $1 AND released_at IS NULL AND quantity > 0 AND outcome <> 'overbooked'
-                """, [event])
-            {
-                held["\(try row.decode("platform", as: String.self)):\(try row.decode("platform_order_id", as: String.self))"] =
-                    try row.decode("quantity")
-            }
-            return held
         }
 
         struct Change: CustomStringConvertible {

@@ -91,7 +91,7 @@ final class PrivateRedis: @unchecked Sendable {
             let redis = PrivateRedis(port: port, process: process)
             let deadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < deadline, process.isRunning {
-                if redis.answers() { return redis }
+                if try await redis.answers() { return redis }
                 try await Task.sleep(for: .milliseconds(20))
             }
             redis.stop()
@@ -99,8 +99,8 @@ final class PrivateRedis: @unchecked Sendable {
         throw UnixHTTPClient.Failure(description: "redis-server did not start")
     }
 
-    /// A PING through redis-cli.
-    private func answers() -> Bool {
+    /// A PING through redis-cli (waited for without blocking a thread of the cooperative pool).
+    private func answers() async throws -> Bool {
         let cli = Process()
         cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
         cli.arguments = ["-p", String(port), "ping"]
@@ -108,7 +108,7 @@ final class PrivateRedis: @unchecked Sendable {
         cli.standardOutput = pipe
         cli.standardError = FileHandle.nullDevice
         guard (try? cli.run()) != nil else { return false }
-        cli.waitUntilExit()
+        while cli.isRunning { try await Task.sleep(for: .milliseconds(5)) }
         return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("PONG")
     }
 

@@ -104,31 +104,33 @@ struct RebalancerFixture {
 
     static func open(sim: TestSimulator, stack: TestStack) async throws -> RebalancerFixture {
         let tag = UUID().uuidString.prefix(8).lowercased()
-        let tokens: [Platform: String] = [.eventbrite: "eb-\(tag)", .luma: "luma-\(tag)", .meetup: "mu-\(tag)"]
+        // Tokens of the test's own: the throttle buckets are per token.
+        func token(_ platform: Platform) -> String { "\(platform.rawValue)-\(tag)" }
+        func base(_ platform: Platform) -> String {
+            switch platform {
+            case .eventbrite: sim.eventbriteBase
+            case .luma: sim.lumaBase
+            case .meetup: sim.meetupBase
+            }
+        }
         try await sim.control(
             "POST", "/control/credentials",
-            ["eventbrite": [tokens[.eventbrite]!], "luma": [tokens[.luma]!], "meetup": [tokens[.meetup]!]])
-        var ids: [Platform: String] = [:]
-        let chosen: [Platform: String] = [
-            .eventbrite: String(Int.random(in: 100_000_000...999_999_999)), .luma: "evt-\(tag)",
-            .meetup: String(Int.random(in: 100_000_000...999_999_999)),
-        ]
-        for (platform, id) in chosen {
-            let created = try await sim.control(
-                "POST", "/control/events", ["platform": platform.rawValue, "id": id, "capacity": NSNull()])
-            ids[platform] = try #require(created["id"] as? String)
-        }
+            Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0.rawValue, [token($0)]) }))
         let event = try TestServers.eventID("rebalance")
         let policy = try CapacityPolicy(capacity: RebalancerTests.capacity)
         try await stack.desk.create(id: event, name: "Rebalanced", policy: policy, split: .equal)
-        for platform in Platform.allCases {
-            try await stack.desk.link(event, platform: platform, platformEventID: ids[platform]!, ticketClassID: nil)
-        }
-        let bases: [Platform: String] = [.eventbrite: sim.eventbriteBase, .luma: sim.lumaBase, .meetup: sim.meetupBase]
+        var ids: [Platform: String] = [:]
         var endpoints: [Platform: PlatformEndpoint] = [:]
         for platform in Platform.allCases {
+            // Ids of the test's own: the simulator's generated ones repeat across in-process simulators.
+            let chosen = platform == .luma ? "evt-\(tag)" : String(Int.random(in: 100_000_000...999_999_999))
+            let created = try await sim.control(
+                "POST", "/control/events", ["platform": platform.rawValue, "id": chosen, "capacity": NSNull()])
+            let id = try #require(created["id"] as? String)
+            ids[platform] = id
+            try await stack.desk.link(event, platform: platform, platformEventID: id, ticketClassID: nil)
             endpoints[platform] = PlatformEndpoint(
-                platform: platform, credential: PlatformCredential(tokens[platform]!), baseURL: bases[platform]!)
+                platform: platform, credential: PlatformCredential(token(platform)), baseURL: base(platform))
         }
         let curl = CurlClient()
         let gateway = PlatformGateway(
@@ -166,7 +168,8 @@ struct RebalancerFixture {
     @discardableResult
     func sell(_ platform: Platform, _ quantity: Int) async throws -> Bool {
         let answer = try await sim.control(
-            "POST", "/control/sales", ["platform": platform.rawValue, "event_id": ids[platform]!, "quantity": quantity])
+            "POST", "/control/sales",
+            ["platform": platform.rawValue, "event_id": try #require(ids[platform]), "quantity": quantity])
         guard answer["outcome"] as? String == "sold", let sale = answer["sale"] as? [String: Any],
             let saleID = sale["id"] as? String
         else { return false }

@@ -12,7 +12,10 @@ or a platform sold past what the ledger accepted or absorbed) or broke G2 at a c
 TP_COMPARE_BUYERS (2000, quantities 1–2: 3,000 tickets of demand) and TP_COMPARE_RATE (67/s) size
 the drops.
 """
-import argparse, datetime, json, math, os, subprocess, sys, threading, time, urllib.request
+import argparse, datetime, json, math, os, subprocess, sys, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import drop  # noqa: E402 — the single drop's control-API call
 
 CAPACITY = 1000
 PLATFORMS = ("eventbrite", "luma", "meetup")
@@ -31,14 +34,7 @@ def log(message):
 
 
 def call(base, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method="POST" if body is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        return json.load(error)
+    return drop.call(base, path, body, timeout=30)
 
 
 def seconds(stamp):

@@ -7,12 +7,12 @@ Usage: drop.py --control URL --event ID --eventbrite EID --luma LID --meetup MID
 """
 import argparse, json, subprocess, sys, time, urllib.request
 
-def call(base, path, body=None):
+def call(base, path, body=None, timeout=10):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method="POST" if body is not None else "GET",
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
         return json.load(error)
@@ -88,4 +88,5 @@ def main():
     print("every sale the platforms made is in the ledger exactly once:", "yes" if ok else "NO")
     sys.exit(0 if ok else 1)
 
-main()
+if __name__ == "__main__":
+    main()
