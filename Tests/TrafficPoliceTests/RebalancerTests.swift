@@ -47,10 +47,10 @@ import TrafficPoliceCore
                         continue selling
                     }
                     // Every platform refused: a pass may be between a shrink and its grow. Give the
-                    // rebalancer a few seconds before concluding that what they offer is sold.
+                    // rebalancer some seconds before concluding that what they offer is sold.
                     let since = refusedSince ?? .now
                     refusedSince = since
-                    guard ContinuousClock.now - since < .seconds(5) else { break }
+                    guard ContinuousClock.now - since < .seconds(15) else { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(sold == 90, "the platforms together sold C − S")
@@ -134,9 +134,20 @@ struct RebalancerFixture {
         }
         let curl = CurlClient()
         let gateway = PlatformGateway(
-            endpoints: endpoints, throttler: try Throttler(redis: stack.redis), curl: curl,
+            endpoints: endpoints, throttler: try Throttler(redis: stack.redis, budgets: try Self.budgets()), curl: curl,
             logger: Logger(label: "test.rebalancer.gateway"))
         return RebalancerFixture(sim: sim, stack: stack, event: event, ids: ids, gateway: gateway, curl: curl)
+    }
+
+    /// The platforms' real limits, with a burst large enough for a test's passes: with the standard
+    /// Eventbrite burst (10 for capacity pushes, then one call every 2 s) a loaded machine's passes
+    /// queue behind each other for longer than the test waits.
+    static func budgets() throws -> [Platform: Budget] {
+        [
+            .eventbrite: try Budget(limit: 2_000, periodMicros: 3_600_000_000, marginPercent: 50, burst: 500, failsafeReserve: 10),
+            .luma: try Budget(limit: 200, periodMicros: 60_000_000, marginPercent: 50, burst: 90, failsafeReserve: 10),
+            .meetup: try Budget(limit: 500, periodMicros: 60_000_000, marginPercent: 50, burst: 200, failsafeReserve: 40),
+        ]
     }
 
     func close() {
