@@ -39,11 +39,7 @@ final class SpoolFile {
         guard descriptor >= 0 else { throw SpoolError.io(operation: "open", path: path, errno: errno) }
         self.descriptor = descriptor
         self.path = path
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let code = errno
-            release()
-            throw code == EWOULDBLOCK ? SpoolError.locked(path: path) : SpoolError.io(operation: "flock", path: path, errno: code)
-        }
+        try lock(path: path)
         try syncDirectory(directory)
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw SpoolError.io(operation: "fstat", path: path, errno: errno) }
@@ -54,6 +50,30 @@ final class SpoolFile {
         if scan.tornBytes > 0 { try truncate(to: scan.validLength) }
         count = scan.bodies.count
         return SpoolOpenReport(records: count, bytes: size, droppedBytes: scan.tornBytes)
+    }
+
+    /// Takes the file's exclusive lock. A lock that stays taken for `lockPatience` belongs to another
+    /// process; a shorter one is a child forked by this process (its copy of the descriptor holds
+    /// the lock until it execs, `O_CLOEXEC` notwithstanding), so it is tried again every 10 ms.
+    private func lock(path: String) throws {
+        let deadline = monotonicMilliseconds() + Self.lockPatienceMilliseconds
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            guard code == EWOULDBLOCK, monotonicMilliseconds() < deadline else {
+                release()
+                throw code == EWOULDBLOCK ? SpoolError.locked(path: path) : SpoolError.io(operation: "flock", path: path, errno: code)
+            }
+            usleep(10_000)
+        }
+    }
+
+    static let lockPatienceMilliseconds = 2_000
+
+    private func monotonicMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
     }
 
     /// The file's bytes from physical offset `start` to its end.
