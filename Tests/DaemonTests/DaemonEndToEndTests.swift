@@ -39,13 +39,15 @@ extension DaemonSuite {
         }
 
         /// Creates an event linked to a fresh Luma event id; returns (event id, Luma event id).
-        static func makeEvent(capacity: Int) async throws -> (String, String) {
+        static func makeEvent(capacity: Int, environment: [String: String] = [:]) async throws -> (String, String) {
             let event = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
             let lumaEvent = "evt-\(UUID().uuidString.prefix(12).lowercased())"
-            #expect(try await cli(["migrate"]).0 == 0)
-            let created = try await cli(["event", "create", event, "--name", "E2E", "--capacity", String(capacity)])
+            #expect(try await cli(["migrate"], environment: environment).0 == 0)
+            let created = try await cli(
+                ["event", "create", event, "--name", "E2E", "--capacity", String(capacity)], environment: environment)
             try #require(created.0 == 0, "\(created.1)")
-            let linked = try await cli(["event", "link", event, "--platform", "luma", "--platform-event", lumaEvent])
+            let linked = try await cli(
+                ["event", "link", event, "--platform", "luma", "--platform-event", lumaEvent], environment: environment)
             try #require(linked.0 == 0, "\(linked.1)")
             return (event, lumaEvent)
         }

@@ -17,7 +17,10 @@ extension DaemonSuite {
             defer { sim.stop() }
             try await sim.start()
             let database = try await TestDatabase.create()
-            let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url]
+            // A Redis of its own: a queue shared with other daemons' tests would hand them its jobs.
+            let redis = try await PrivateRedis.start()
+            defer { redis.cleanUp() }
+            let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url, "TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:\(redis.port)"]
             defer { Task { await database.drop() } }
 
             let (event, ids) = try await PlatformDropTests.migratedDrop("rebalance", environment: db)

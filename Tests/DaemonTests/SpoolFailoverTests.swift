@@ -15,15 +15,19 @@ extension DaemonSuite {
         @Test(.timeLimit(.minutes(2)))
         func deliveriesAnsweredWhileRedisIsFrozenReachTheLedgerWhenItThaws() async throws {
             let redis = try await PrivateRedis.start()
-            defer { redis.stop() }
-            let (event, lumaEvent) = try await E2E.makeEvent(capacity: 100)
-            let daemon = try DaemonProcess(overrides: [
-                "TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": E2E.secret,
-                "TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:\(redis.port)",
-            ])
+            defer { redis.cleanUp() }
+            // Its own database too: its daemon reports fail-safe there, which refuses box-office sales.
+            let database = try await TestDatabase.create()
+            defer { Task { await database.drop() } }
+            let environment = [
+                "TRAFFIC_POLICE_POSTGRES_URL": database.url, "TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:\(redis.port)",
+            ]
+            let (event, lumaEvent) = try await E2E.makeEvent(capacity: 100, environment: environment)
+            let daemon = try DaemonProcess(
+                overrides: environment.merging(["TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": E2E.secret]) { $1 })
             defer { daemon.cleanUp() }
             try await daemon.start()
-            let postgres = try E2E.postgres()
+            let postgres = try E2E.postgres(url: database.url)
             defer { Task { await postgres.shutdown() } }
             var expected: [String: Int] = [:]
             func send(_ n: Int) async throws -> Int {
@@ -63,64 +67,5 @@ extension DaemonSuite {
             #expect(daemon.log().contains("spool replayed into the queue"))
             #expect(await daemon.terminate() == 0, "\(daemon.log().suffix(2000))")
         }
-    }
-}
-
-/// A `redis-server` of the test's own on a free loopback port (no persistence), so it can be frozen.
-final class PrivateRedis: @unchecked Sendable {
-    let port: Int
-    private let process: Process
-
-    private init(port: Int, process: Process) {
-        self.port = port
-        self.process = process
-    }
-
-    static func start() async throws -> PrivateRedis {
-        for _ in 0..<5 {
-            let port = Int.random(in: 30_000...60_000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-            process.arguments = [
-                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", NSTemporaryDirectory(),
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let redis = PrivateRedis(port: port, process: process)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline, process.isRunning {
-                if try await redis.answers() { return redis }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            redis.stop()
-        }
-        throw UnixHTTPClient.Failure(description: "redis-server did not start")
-    }
-
-    /// A PING through redis-cli (waited for without blocking a thread of the cooperative pool).
-    private func answers() async throws -> Bool {
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-        cli.arguments = ["-p", String(port), "ping"]
-        let pipe = Pipe()
-        cli.standardOutput = pipe
-        cli.standardError = FileHandle.nullDevice
-        guard (try? cli.run()) != nil else { return false }
-        while cli.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("PONG")
-    }
-
-    func signal(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-    }
-
-    /// SIGCONT then SIGKILL, and wait for the exit.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGCONT)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
     }
 }

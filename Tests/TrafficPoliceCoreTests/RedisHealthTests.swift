@@ -419,3 +419,42 @@ import TrafficPoliceCore
         return nil
     }
 }
+
+@Suite struct RedisDataLossTests {
+    @Test func aReportedLossTripsFromHealthyAndRecoversOnTheNextAnswer() {
+        var health = RedisHealth()
+        let trip = health.reportDataLoss(at: 100)
+        #expect(trip?.action == .enterFailsafe(.dataLost))
+        #expect(health.state == .failsafe(since: 100, reason: .dataLost))
+        #expect(health.reportDataLoss(at: 120) == nil, "already in fail-safe")
+        let recovery = health.record(.answered(latencyMs: 1), at: 350)
+        #expect(recovery?.action == .beginRecovery(attempt: 1))
+        #expect(health.reportDataLoss(at: 400) == nil, "a recovery checks for loss itself")
+        #expect(health.status.contains("Redis lost its data") == false)
+    }
+
+    @Test func aLossWhileSuspectTripsToo() {
+        var health = RedisHealth()
+        _ = health.record(.missed, at: 0)
+        #expect(health.reportDataLoss(at: 10)?.to == .failsafe(since: 10, reason: .dataLost))
+        #expect(health.status.contains("Redis lost its data"))
+    }
+
+    @Test func theMarkerJudgesLoss() {
+        let stamp = RedisLoss.Stamp(marker: "m1", runID: "r1")
+        let same = RedisLoss.Observation(marker: "m1", runID: "r1", appendOnly: false)
+        #expect(RedisLoss.judge(same, against: stamp) == .intact)
+        #expect(RedisLoss.judge(same, against: nil) == .intact)
+        var gone = same
+        gone.marker = nil
+        #expect(RedisLoss.judge(gone, against: stamp) == .lost("the marker key is gone"))
+        var other = same
+        other.marker = "m2"
+        #expect(RedisLoss.judge(other, against: stamp) != .intact)
+        var restartedFromSnapshot = same
+        restartedFromSnapshot.runID = "r2"
+        #expect(RedisLoss.judge(restartedFromSnapshot, against: stamp) != .intact)
+        restartedFromSnapshot.appendOnly = true
+        #expect(RedisLoss.judge(restartedFromSnapshot, against: stamp) == .intact, "the AOF replayed every answered write")
+    }
+}

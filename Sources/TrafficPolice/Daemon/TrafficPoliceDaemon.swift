@@ -76,6 +76,21 @@ public struct TrafficPoliceDaemon {
                 metadata: ["BYTES": "\(spool.opened.droppedBytes)"])
         }
         let drain = SpoolDrain(spool: spool, queue: queue, watchdog: watchdog, logger: logger.with(label: "spool"))
+        let runsWorkers = configuration.queue.workers > 0
+        // G5/G6: the controller closes every listing on a trip, rebuilds Redis from the ledger on the
+        // way back, and holds queue jobs and rebalancing passes at these gates meanwhile.
+        let workGate = WorkGate()
+        let publishGate = WorkGate()
+        let failsafe = FailsafeController(
+            watchdog: watchdog,
+            parts: .init(
+                desk: desk, spool: spool, queue: queue, marker: RedisMarker(redis: redis),
+                closer: runsWorkers
+                    ? FailsafeCloser(
+                        ledger: desk.ledger, publisher: CapacityPublisher(gateway: gateway, lane: .failsafe),
+                        logger: logger.with(label: "failsafe")) : nil,
+                throttler: throttler, reconcile: nil),
+            workGate: workGate, publishGate: publishGate, logger: logger.with(label: "failsafe"))
 
         let readiness = ReadinessSignal()
         let sockets = Self.sockets(configuration)
@@ -90,16 +105,19 @@ public struct TrafficPoliceDaemon {
         let admin = AdminServer(
             configuration: adminConfiguration, registry: metrics.registry,
             snapshot: { try await desk.snapshot($0, allowLedgerFallback: true) },
-            sell: { try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID) },
+            sell: {
+                // G5: no box-office sale in fail-safe, whatever Redis would say.
+                guard !watchdog.isFailsafe else { return .failsafe }
+                return try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID)
+            },
             readiness: { readiness.isReady }, logger: logger.with(label: "admin"))
         var workerConfiguration = QueueWorkers.Configuration()
         workerConfiguration.concurrency = configuration.queue.workers
-        let runsWorkers = configuration.queue.workers > 0
         let workers = QueueWorkers(
             queue: queue, handler: OrderDeliveryHandler(
                 desk: desk, eventbrite: eventbrite,
                 overbooked: OverbookedOrders(ledger: desk.ledger, gateway: gateway, logger: logger), logger: logger),
-            configuration: workerConfiguration,
+            gate: workGate, configuration: workerConfiguration,
             logger: logger.with(label: "workers"), ready: { await readiness.wait() })
         let gate = StartupGate(
             listening: [intake.listening, admin.listening], redis: redis, postgres: postgres, readiness: readiness,
@@ -157,13 +175,13 @@ public struct TrafficPoliceDaemon {
             background.append(
                 Rebalancer(
                     desk: desk, publisher: CapacityPublisher(gateway: gateway), locks: EventLock(redis: redis),
-                    board: redAlerts, configuration: Self.rebalancerConfiguration(configuration.rebalancer),
+                    board: redAlerts, gate: publishGate, configuration: Self.rebalancerConfiguration(configuration.rebalancer),
                     logger: logger.with(label: "rebalancer"), ready: { await readiness.wait() }))
         }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
             + background.map { .init(service: $0) }
-            + [.init(service: watchdog), .init(service: drain)]
+            + [.init(service: watchdog), .init(service: failsafe), .init(service: drain)]
             + [.init(service: intake), .init(service: gate), .init(service: notifier)]
         let group = ServiceGroup(
             configuration: .init(

@@ -94,6 +94,13 @@ public final class RedisWatchdog: Service, Sendable {
         return apply { $0.setManual(on, at: self.milliseconds()) }
     }
 
+    /// Redis answers but lost its data (the marker check said so): fail-safe, then a recovery that
+    /// reconciles (G6). Nothing when already in fail-safe.
+    @discardableResult
+    public func reportDataLoss() -> RedisHealth.Transition? {
+        apply { $0.reportDataLoss(at: self.milliseconds()) }
+    }
+
     /// The shell finished recovery `attempt` (counters rebuilt, spool replayed, reconciled).
     @discardableResult
     public func recoveryCompleted(attempt: Int) -> RedisHealth.Transition? {

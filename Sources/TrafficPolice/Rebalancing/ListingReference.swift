@@ -14,6 +14,18 @@ public struct ListingReference: Sendable, Hashable {
     }
 }
 
+extension ListingReference {
+    /// The linked listings among an event's ledger listings.
+    public static func linked(_ listings: [Platform: Listing]) -> [Platform: ListingReference] {
+        var references: [Platform: ListingReference] = [:]
+        for (platform, listing) in listings {
+            guard let id = listing.platformEventID else { continue }
+            references[platform] = ListingReference(platform: platform, platformEventID: id, ticketClassID: listing.ticketClassID)
+        }
+        return references
+    }
+}
+
 /// What a platform says of a listing now.
 public struct PlatformCapacity: Sendable, Hashable {
     /// The total published, sold included; nil = unlimited (or unknown when `capacityKnown` is false).

@@ -49,6 +49,9 @@ public actor Rebalancer: Service {
     let publisher: CapacityPublisher
     let locks: EventLock
     let board: RedAlertBoard
+    /// Closed while the daemon is in fail-safe: no pass starts, and what the rebalancer knew is
+    /// forgotten, so the first pass after reads every platform back and publishes the allocations again.
+    let gate: WorkGate
     let logger: Logger
     private let ready: @Sendable () async -> Void
     private let clock = ContinuousClock()
@@ -65,16 +68,18 @@ public actor Rebalancer: Service {
 
     /// - Parameters:
     ///   - board: where red alerts are posted (the daemon's status line reads it).
+    ///   - gate: closed while the daemon is in fail-safe (see ``gate``).
     ///   - ready: awaited before the first pass (the daemon passes its readiness).
     public init(
         desk: EventDesk, publisher: CapacityPublisher, locks: EventLock, board: RedAlertBoard = RedAlertBoard(),
-        configuration: Configuration = Configuration(), logger: Logger,
+        gate: WorkGate = WorkGate(), configuration: Configuration = Configuration(), logger: Logger,
         ready: @escaping @Sendable () async -> Void = {}
     ) {
         self.desk = desk
         self.publisher = publisher
         self.locks = locks
         self.board = board
+        self.gate = gate
         self.configuration = configuration
         self.logger = logger
         self.ready = ready
@@ -101,6 +106,14 @@ public actor Rebalancer: Service {
             ])
         var nextRefresh = Int64.min
         while !Task.isCancelled {
+            guard gate.isOpen else {
+                if !watches.isEmpty {
+                    logger.notice("rebalancer paused for fail-safe; it reads every platform back afterwards")
+                    watches = [:]
+                }
+                try? await Task.sleep(for: configuration.watchInterval)
+                continue
+            }
             if now >= nextRefresh {
                 await refreshEvents()
                 nextRefresh = now + milliseconds(configuration.eventRefresh)
@@ -118,13 +131,7 @@ public actor Rebalancer: Service {
         do {
             var fresh: [EventID: WatchedEvent] = [:]
             for record in try await desk.ledger.events() where configuration.selection(record) {
-                let listings = try await desk.ledger.listings(record.id)
-                var references: [Platform: ListingReference] = [:]
-                for (platform, listing) in listings {
-                    guard let id = listing.platformEventID else { continue }
-                    references[platform] = ListingReference(
-                        platform: platform, platformEventID: id, ticketClassID: listing.ticketClassID)
-                }
+                let references = ListingReference.linked(try await desk.ledger.listings(record.id))
                 guard !references.isEmpty else { continue }
                 fresh[record.id] = WatchedEvent(record: record, listings: references)
             }
@@ -154,8 +161,9 @@ public actor Rebalancer: Service {
             counters, softCap: event.record.policy.softCap, published: watch.published,
             linked: Set(event.listings.keys), at: now)
         watches[id] = watch
-        guard let reason, now >= watch.retryAt else { return }
+        guard let reason, now >= watch.retryAt, gate.tryEnter() else { return }
         let succeeded = await pass(event, reason: reason)
+        gate.leave()
         var after = watches[id] ?? watch
         after.trigger.passed(at: now)
         if succeeded {

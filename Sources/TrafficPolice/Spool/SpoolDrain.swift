@@ -5,11 +5,10 @@ import TrafficPoliceCore
 
 /// Moves what the spool holds back into the Redis queue (G4, G6): a swift-service-lifecycle `Service`.
 ///
-/// Every ``Configuration/interval`` it looks at the watchdog. While Redis is recovering it replays the
-/// spool into the queue (the queue dedupes what it already had) and tells the watchdog the recovery
-/// attempt is done; while healthy it replays whatever a failed enqueue left in the spool. In fail-safe
-/// it does nothing. A replay that fails is tried again on the next round; nothing is truncated
-/// before every record is in the queue.
+/// Every ``Configuration/interval`` it looks at the watchdog: while healthy it replays whatever a
+/// failed enqueue left in the spool (the queue dedupes what it already had). In fail-safe and while
+/// recovering it does nothing: the ``FailsafeController`` replays as a step of the recovery. A replay
+/// that fails is tried again on the next round; nothing is truncated before every record is in the queue.
 public struct SpoolDrain: Service {
     public struct Configuration: Sendable {
         /// How often the watchdog and the spool are looked at. Default 500 ms.
@@ -47,15 +46,12 @@ public struct SpoolDrain: Service {
         }
     }
 
-    /// One round: replay when recovering (then report the attempt done) or when healthy with records.
+    /// One round: replay when healthy with records.
     func drainOnce() async {
         switch watchdog.health.state {
-        case .recovering(_, let attempt, let rebuilt):
-            guard !rebuilt else { return }
-            if await replay() { watchdog.recoveryCompleted(attempt: attempt) }
         case .healthy, .suspect:
             if spool.count > 0 { _ = await replay() }
-        case .failsafe:
+        case .failsafe, .recovering:
             return
         }
     }
@@ -63,21 +59,30 @@ public struct SpoolDrain: Service {
     private func replay() async -> Bool {
         let waiting = spool.count
         do {
-            let report = try await spool.replay(into: queue)
-            if report.replayed > 0 {
-                Counter(label: "traffic_police_spool_replayed_total").increment(by: report.replayed)
-                logger.notice(
-                    "spool replayed into the queue",
-                    metadata: [
-                        "RECORDS": "\(report.replayed)", "ENQUEUED": "\(report.enqueued)",
-                        "DUPLICATES": "\(report.duplicates)",
-                    ])
-            }
+            try await spool.replayCounted(into: queue, logger: logger)
             return true
         } catch {
             logger.warning(
                 "spool replay failed; it is tried again", metadata: ["RECORDS": "\(waiting)", "ERROR": "\(error)"])
             return false
         }
+    }
+}
+
+extension DeliverySpool {
+    /// ``replay(into:)``, counted in `traffic_police_spool_replayed_total` and logged when it moved anything.
+    @discardableResult
+    func replayCounted(into sink: any DeliverySink, logger: Logger) async throws -> ReplayReport {
+        let report = try await replay(into: sink)
+        if report.replayed > 0 {
+            Counter(label: "traffic_police_spool_replayed_total").increment(by: report.replayed)
+            logger.notice(
+                "spool replayed into the queue",
+                metadata: [
+                    "RECORDS": "\(report.replayed)", "ENQUEUED": "\(report.enqueued)",
+                    "DUPLICATES": "\(report.duplicates)",
+                ])
+        }
+        return report
     }
 }

@@ -85,6 +85,12 @@ public actor Throttler {
         }
     }
 
+    /// Decides on the local fallback bucket from now until the next outage probe, without first
+    /// waiting for Redis to time out (the watchdog already saw it go: fail-safe closes go out at once).
+    public func assumeRedisDown() {
+        redisDownUntil = max(redisDownUntil, localNow() + Self.micros(outageProbe))
+    }
+
     /// Requests waiting here per lane for a platform token (queue depth, for metrics).
     public func waiting(platform: Platform, account: String = "default") throws -> [Lane: Int] {
         schedulers[try ThrottleKeys(platform: platform, account: account)]?.waiting ?? [:]

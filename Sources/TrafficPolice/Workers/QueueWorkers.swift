@@ -30,18 +30,23 @@ public struct QueueWorkers: Service {
     public let configuration: Configuration
     /// Beats every time the pull loop goes round (a liveness probe watches it).
     public let heartbeat = Heartbeat()
+    /// Jobs wait at this gate while the daemon rebuilds Redis after a loss (closed by the fail-safe controller).
+    public let gate: WorkGate
     private let logger: Logger
     private let ready: @Sendable () async -> Void
 
     /// - Parameter ready: awaited before the first job is taken (the daemon passes its readiness, so
     ///   a daemon whose ledger is unreachable or unmigrated never takes — and loses — jobs).
+    /// - Parameter gate: each job waits here before it is handled (see ``gate``).
     public init(
-        queue: DeliveryQueue, handler: any DeliveryHandler, configuration: Configuration = .init(), logger: Logger? = nil,
+        queue: DeliveryQueue, handler: any DeliveryHandler, gate: WorkGate = WorkGate(), configuration: Configuration = .init(),
+        logger: Logger? = nil,
         ready: @escaping @Sendable () async -> Void = {}
     ) {
         self.ready = ready
         self.queue = queue
         self.handler = handler
+        self.gate = gate
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "traffic-police.workers")
     }
@@ -91,7 +96,11 @@ public struct QueueWorkers: Service {
                 for job in jobs {
                     inFlight.add(1)
                     group.addTask {
-                        await process(job)
+                        // A job held back until shutdown stays pending: it is taken over later.
+                        if await gate.enter(giveUp: { stopping.isStopped }) {
+                            await process(job)
+                            gate.leave()
+                        }
                         inFlight.add(-1)
                         slotContinuation.yield()
                     }

@@ -4,7 +4,7 @@
 ///
 /// - healthy → suspect: a miss (`warn`); suspect → healthy: an answer (`clearWarning`);
 /// - healthy or suspect → failsafe: `missesToTrip` consecutive misses, `tripBudgetMs` since the
-///   first miss, or the manual switch (`enterFailsafe`);
+///   first miss, the manual switch, or a reported loss of Redis's data (`enterFailsafe`);
 /// - failsafe → recovering: an answer with the switch off, or the switch turned off while Redis
 ///   answers (`beginRecovery`);
 /// - recovering → failsafe: a miss or the switch turned on (`abortRecovery`);
@@ -88,6 +88,18 @@ public struct RedisHealth: Sendable, Hashable {
         }
         state = .recovering(since: since, attempt: attempt, rebuilt: true)
         return nil
+    }
+
+    /// Redis answers but lost its data (G6): from healthy or suspect, fail-safe with reason
+    /// `dataLost`; the next answered ping begins a recovery (which reconciles). Ignored while already
+    /// in fail-safe or recovering: every recovery checks for loss itself.
+    public mutating func reportDataLoss(at now: Int64) -> Transition? {
+        switch state {
+        case .healthy, .suspect:
+            return move(to: .failsafe(since: now, reason: .dataLost), .enterFailsafe(.dataLost), at: now)
+        case .failsafe, .recovering:
+            return nil
+        }
     }
 
     /// One line for `STATUS=` and the logs.

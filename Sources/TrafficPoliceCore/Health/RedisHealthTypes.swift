@@ -49,6 +49,9 @@ extension RedisHealth {
         case unansweredFor(ms: Int64)
         /// An operator turned fail-safe on.
         case manual
+        /// Redis answers but lost its data (the daemon's marker is gone, or it restarted without
+        /// persistence): what was queued there may be gone too (G6).
+        case dataLost
     }
 
     /// Where the daemon stands.
@@ -119,6 +122,7 @@ extension RedisHealth.Reason: CustomStringConvertible {
         case .missedPings(let count): "Redis missed \(count) consecutive ping\(count == 1 ? "" : "s")"
         case .unansweredFor(let ms): "Redis answered no ping for \(ms) ms"
         case .manual: "fail-safe turned on by hand"
+        case .dataLost: "Redis lost its data"
         }
     }
 }
