@@ -71,9 +71,10 @@ import TrafficPoliceCore
         try await LedgerCapacityTests.withFreshDatabase { ledger in
             try await ledger.migrate()
             let watchdog = RedisWatchdog(redis: try RedisConfiguration(url: try TestServers.redisURL()))
+            let log = LogCapture()
             let watch = FailsafeSwitchWatch(
                 ledger: ledger, watchdog: watchdog, instanceID: "watch-test", configuration: Self.fast,
-                logger: Logger(label: "test"))
+                logger: Logger(label: "test") { _ in log })
             try await Self.whileRunning([watchdog, watch]) {
                 #expect(try await Self.eventually { try await Self.row(ledger, "watch-test")?.state == "healthy" })
                 #expect(!watchdog.health.manual)
@@ -93,7 +94,26 @@ import TrafficPoliceCore
                 #expect(recovering)
                 #expect(try await Self.eventually { try await Self.row(ledger, "watch-test")?.state == "recovering" })
             }
+            let notices = log.entries.filter { $0.level == .notice }
+            #expect(notices.map(\.message) == ["fail-safe turned on by ana", "fail-safe turned off by ana"])
+            #expect(notices.first?.fields["REASON"] == "drill" && notices.first?.fields["CHANGED_BY"] == "ana")
+            #expect(!log.entries.contains { $0.level >= .warning }, "\(log.entries.map(\.message))")
             #expect(try await Self.row(ledger, "watch-test") == nil, "the row is removed on graceful shutdown")
+        }
+    }
+
+    @Test func aDaemonStartedLaterFollowsASwitchAlreadyOn() async throws {
+        try await LedgerCapacityTests.withFreshDatabase { ledger in
+            try await ledger.migrate()
+            try await ledger.setFailsafeSwitch(on: true, by: "ana", reason: nil)
+            let watchdog = RedisWatchdog(redis: try RedisConfiguration(url: try TestServers.redisURL()))
+            let watch = FailsafeSwitchWatch(
+                ledger: ledger, watchdog: watchdog, instanceID: "late", configuration: Self.fast,
+                logger: Logger(label: "test"))
+            try await Self.whileRunning([watchdog, watch]) { () async throws in
+                #expect(try await Self.eventually(timeout: .seconds(2)) { watchdog.health.manual && watchdog.isFailsafe })
+                #expect(try await Self.eventually { try await Self.row(ledger, "late")?.failsafe == true })
+            }
         }
     }
 
@@ -104,9 +124,10 @@ import TrafficPoliceCore
                     connectionString: "postgresql://postgres@127.0.0.1:9/none", poolSize: 1,
                     connectTimeout: .milliseconds(200))))
         let watchdog = RedisWatchdog(redis: try RedisConfiguration(url: try TestServers.redisURL()))
+        let log = LogCapture()
         let watch = FailsafeSwitchWatch(
             ledger: dead, watchdog: watchdog, instanceID: "dead-ledger", configuration: Self.fast,
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test") { _ in log })
         try await Self.whileRunning([watchdog, watch]) {
             try await Task.sleep(for: .milliseconds(300))
             #expect(watchdog.setManual(true)?.action == .enterFailsafe(.manual))
@@ -116,6 +137,10 @@ import TrafficPoliceCore
             #expect(watchdog.setManual(false)?.action != nil)
             try await Task.sleep(for: .milliseconds(1200))
             #expect(!watchdog.health.manual)
+            // One warning for the whole outage, however many reads and reports failed.
+            let warnings = log.entries.filter { $0.level == .warning }
+            #expect(warnings.count == 1, "\(warnings.map(\.message))")
+            #expect(warnings.first?.message.contains("PostgreSQL unreachable") == true)
         }
         await dead.postgres.shutdown()
     }

@@ -118,7 +118,7 @@ public struct FailsafeSwitchWatch: Service {
         guard !state.outage else { return }
         state.outage = true
         logger.warning(
-            "PostgreSQL unreachable (\(what)): the manual fail-safe stays \(state.applied ? "on" : "off") until it answers",
+            "PostgreSQL unreachable (\(what)): the manual fail-safe stays \(watchdog.health.manual ? "on" : "off") until it answers",
             metadata: ["ERROR": "\(error)", "INSTANCE_ID": "\(instanceID)"])
     }
 
