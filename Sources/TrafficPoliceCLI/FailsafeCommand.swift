@@ -19,8 +19,9 @@ struct FailsafeCommand: AsyncParsableCommand {
 
     /// `--by` and `--reason` of `on` and `off`.
     struct Change: ParsableArguments {
-        @Option(help: "Who changes the switch (default: $SUDO_USER, else $USER).") var by: String?
-        @Option(help: "Why (recorded with the switch).") var reason: String?
+        @Option(help: ArgumentHelp("Who changes the switch (default: $SUDO_USER, else $USER).", valueName: "name"))
+        var by: String?
+        @Option(help: ArgumentHelp("Why (recorded with the switch).", valueName: "text")) var reason: String?
         @Flag(help: "Print the switch as JSON.") var json = false
 
         func validate() throws { _ = try operatorName() }

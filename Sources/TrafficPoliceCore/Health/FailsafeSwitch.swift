@@ -23,6 +23,15 @@ public struct FailsafeSwitch: Sendable, Hashable, Codable {
         case reason
         case changedAt = "changed_at"
     }
+
+    /// Every key, `null` when unset (scripts read a fixed shape).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(on, forKey: .on)
+        try container.encode(changedBy, forKey: .changedBy)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(changedAt, forKey: .changedAt)
+    }
 }
 
 /// The switch and the daemon instances seen lately: whether sales are closed everywhere (a
