@@ -181,7 +181,7 @@ let package = Package(
             dependencies: ["TrafficPoliceCore", "PostgresBridge", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CLITests", dependencies: ["TrafficPoliceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["TrafficPoliceCore", "PostgresBridge"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformIntegrationTests",
             dependencies: ["PlatformClients", "PlatformSimulator", "CurlBridge", "TrafficPoliceCore"],

@@ -49,6 +49,22 @@ struct CommandRuntime {
         }
     }
 
+    /// `snapshots` with mode `failsafe` while the operator's switch is on or a daemon seen lately is
+    /// in fail-safe (the event's own mode in Redis does not show a daemon's fail-safe).
+    func withFailsafe(_ snapshots: [EventSnapshot]) async throws -> [EventSnapshot] {
+        guard try await ledger.failsafeOverview().failsafe else { return snapshots }
+        return snapshots.map { snapshot in
+            var snapshot = snapshot
+            snapshot.mode = .failsafe
+            return snapshot
+        }
+    }
+
+    /// One snapshot with mode `failsafe` when sales are closed anywhere (see above).
+    func withFailsafe(_ snapshot: EventSnapshot) async throws -> EventSnapshot {
+        try await withFailsafe([snapshot]).first ?? snapshot
+    }
+
     func shutdown() async {
         await redis.shutdown()
         await postgres.shutdown()

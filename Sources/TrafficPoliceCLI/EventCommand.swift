@@ -105,7 +105,7 @@ struct EventCommand: AsyncParsableCommand {
         func run() async throws {
             let eventID = try EventID(id)
             try await CommandRuntime.run(connection, needsRedis: false) { runtime in
-                let snapshot = try await runtime.desk.snapshot(eventID, allowLedgerFallback: true)
+                let snapshot = try await runtime.withFailsafe(runtime.desk.snapshot(eventID, allowLedgerFallback: true))
                 if snapshot.source != "redis" {
                     Output.warning("Redis is unreachable: showing the ledger's figures")
                 }
@@ -123,7 +123,7 @@ struct EventCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CommandRuntime.run(connection, needsRedis: false) { runtime in
-                let snapshots = try await runtime.desk.list(allowLedgerFallback: true)
+                let snapshots = try await runtime.withFailsafe(runtime.desk.list(allowLedgerFallback: true))
                 if snapshots.contains(where: { $0.source != "redis" }) {
                     Output.warning("Redis is unreachable: showing the ledger's figures")
                 }

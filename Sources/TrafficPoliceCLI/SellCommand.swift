@@ -10,7 +10,8 @@ struct SellCommand: AsyncParsableCommand {
         abstract: "Sell tickets at the box office from the free stock (the safety stock on a new event).",
         discussion: """
             Sells only what no platform's allocation holds, only with --approve and the operator's
-            name, and never in fail-safe. Refusals exit 1. Give --sale-id to make a retry safe:
+            name, and never in fail-safe (the event's, the operator's switch, or any daemon seen
+            within the last 10 s). Refusals exit 1. Give --sale-id to make a retry safe:
             the same sale id is sold at most once.
             """)
 
@@ -54,6 +55,11 @@ struct SellCommand: AsyncParsableCommand {
         let order = try sale()
         let sale = order.saleID
         try await CommandRuntime.run(connection) { runtime in
+            // The CLI sells without a daemon: it must see the switch and every running daemon's fail-safe.
+            let overview = try await runtime.ledger.failsafeOverview()
+            if let reason = overview.reason {
+                throw PolicyRefusal(message: "refused: \(reason); no box-office sale is allowed")
+            }
             let result = try await runtime.desk.sell(
                 eventID, quantity: order.quantity, approvedBy: order.approvedBy, saleID: sale)
             switch result {

@@ -20,7 +20,8 @@ import Testing
         ["--help"], ["migrate", "--help"], ["event", "--help"], ["event", "create", "--help"],
         ["event", "link", "--help"], ["event", "show", "--help"], ["event", "list", "--help"], ["sell", "--help"],
         ["serve", "--help"], ["queue", "--help"], ["queue", "stats", "--help"], ["queue", "dead-letters", "--help"],
-        ["queue", "retry", "--help"],
+        ["queue", "retry", "--help"], ["failsafe", "--help"], ["failsafe", "on", "--help"],
+        ["failsafe", "off", "--help"], ["failsafe", "status", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) async throws {
         let result = try await CLIProcess.run(arguments)

@@ -4,7 +4,7 @@ import PostgresBridge
 ///
 /// Never edit a migration that has shipped: add the next version instead.
 public enum LedgerMigrations {
-    public static let all: [PostgresMigration] = [v1, v2, v3]
+    public static let all: [PostgresMigration] = [v1, v2, v3, v5]
 
     /// Events, listings, orders and box-office sales.
     ///
@@ -133,5 +133,43 @@ public enum LedgerMigrations {
                 WHERE kind = 'transfer';
             COMMENT ON TABLE capacity_changes IS
                 'The rebalancer''s history of an event: each transfer of allocation (tickets moved from from_platform to platform, recorded once per fence and pair of platforms), each capacity published to a platform (shrink, grow, close: capacity published, sold = what the platform held then, confirmed once read back), and event-wide or failed steps (red_alert with platform NULL, publish_failed, refused) with their detail.';
+            """)
+
+    /// The operator's fail-safe switch and the daemon instances' own reports (G5), kept outside
+    /// Redis since Redis may be what is down.
+    ///
+    /// `failsafe_switch` holds exactly one row (`id` is always true): whether an operator turned
+    /// fail-safe on, who changed it last, why and when; every daemon instance follows it.
+    /// `daemon_instances` holds one row per running daemon, rewritten every few seconds (fail-safe or
+    /// not, its health state since `state_since`, its status line) and removed when it stops
+    /// gracefully; a row not updated for a while belongs to a daemon that is gone.
+    static let v5 = PostgresMigration(
+        version: 5, name: "fail-safe switch",
+        sql: """
+            CREATE TABLE failsafe_switch (
+                id         boolean PRIMARY KEY DEFAULT true CHECK (id),
+                is_on      boolean NOT NULL DEFAULT false,
+                changed_by text,
+                reason     text,
+                changed_at timestamptz
+            );
+            INSERT INTO failsafe_switch (id, is_on) VALUES (true, false);
+            COMMENT ON TABLE failsafe_switch IS
+                'The operator''s fail-safe switch (one row): while is_on, every daemon instance stays in fail-safe (sales closed, webhooks spooled, no box office) whatever Redis does. Set with traffic-police failsafe on|off.';
+
+            CREATE TABLE daemon_instances (
+                id          text PRIMARY KEY,
+                hostname    text NOT NULL,
+                pid         integer NOT NULL,
+                started_at  timestamptz NOT NULL DEFAULT now(),
+                failsafe    boolean NOT NULL,
+                state       text NOT NULL CHECK (state IN ('healthy', 'suspect', 'failsafe', 'recovering')),
+                state_since timestamptz NOT NULL DEFAULT now(),
+                status      text NOT NULL DEFAULT '',
+                updated_at  timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX daemon_instances_updated ON daemon_instances (updated_at);
+            COMMENT ON TABLE daemon_instances IS
+                'One row per running daemon, rewritten every few seconds with its Redis health (state since state_since, failsafe while sales are closed) and removed on graceful shutdown; updated_at older than a few seconds means the daemon is gone.';
             """)
 }
