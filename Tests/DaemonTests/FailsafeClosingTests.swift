@@ -122,6 +122,38 @@ extension DaemonSuite {
         }
 
         @Test(.timeLimit(.minutes(3)))
+        func theOperatorsSwitchClosesEveryListingUntilItIsTurnedOff() async throws {
+            let redis = try await PrivateRedis.start()
+            defer { redis.cleanUp() }
+            let setup = try await Self.setUp("switch", redis: redis, seed: 810)
+            defer {
+                setup.sim.stop()
+                setup.daemon.cleanUp()
+                Task { await setup.database.drop() }
+            }
+            _ = try await Self.waitForListings(setup, within: .seconds(30)) { $0.capacity == 90 }
+            let onAt = Date()
+            let on = try await E2E.cli(["failsafe", "on", "--by", "Ada", "--reason", "test"], environment: setup.environment)
+            #expect(on.0 == 0, "\(on.1)")
+            let closed = try await Self.waitForListings(setup, since: onAt, within: .seconds(20)) { $0.capacity <= $0.sold }
+            #expect(closed.count == 3 && closed.values.allSatisfy { $0.capacity <= $0.sold }, "every listing closed: \(closed)")
+            let sale = try await UnixHTTPClient.post(
+                socketPath: setup.daemon.adminSocket, path: "/api/events/\(setup.event)/sales",
+                body: #"{"quantity": 1, "approve": true, "approved_by": "Ada"}"#)
+            #expect(sale.status == 423, "no box-office sale in fail-safe: \(sale)")
+            // Redis is fine meanwhile: it stays in fail-safe until an operator turns it off.
+            try await Task.sleep(for: .seconds(2))
+            #expect(setup.daemon.log().contains("fail-safe left") == false)
+
+            let offAt = Date()
+            let off = try await E2E.cli(["failsafe", "off", "--by", "Ada"], environment: setup.environment)
+            #expect(off.0 == 0, "\(off.1)")
+            let reopened = try await Self.waitForListings(setup, since: offAt, within: .seconds(60)) { $0.capacity == 90 }
+            #expect(reopened.count == 3 && reopened.values.allSatisfy { $0.capacity == 90 }, "reopened: \(reopened); \(setup.daemon.log().suffix(3000))")
+            #expect(await setup.daemon.terminate() == 0, "\(setup.daemon.log().suffix(2000))")
+        }
+
+        @Test(.timeLimit(.minutes(3)))
         func aRedisRestartedEmptyIsRebuiltFromTheLedgerBeforeSalesReopen() async throws {
             var redis = try await PrivateRedis.start()
             defer { redis.cleanUp() }

@@ -75,6 +75,11 @@ public struct TrafficPoliceDaemon {
                 "the spool ended in a torn record (a crash while writing it); it was cut off",
                 metadata: ["BYTES": "\(spool.opened.droppedBytes)"])
         }
+        // The operators' switch (`traffic-police failsafe on|off`) lives in the ledger, shared by every instance.
+        let failsafeSwitch = FailsafeSwitchWatch(
+            ledger: desk.ledger, watchdog: watchdog,
+            instanceID: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))",
+            logger: logger.with(label: "failsafe-switch"))
         let drain = SpoolDrain(spool: spool, queue: queue, watchdog: watchdog, logger: logger.with(label: "spool"))
         let runsWorkers = configuration.queue.workers > 0
         // G5/G6: the controller closes every listing on a trip, rebuilds Redis from the ledger on the
@@ -181,7 +186,7 @@ public struct TrafficPoliceDaemon {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
             + background.map { .init(service: $0) }
-            + [.init(service: watchdog), .init(service: failsafe), .init(service: drain)]
+            + [.init(service: watchdog), .init(service: failsafeSwitch), .init(service: failsafe), .init(service: drain)]
             + [.init(service: intake), .init(service: gate), .init(service: notifier)]
         let group = ServiceGroup(
             configuration: .init(
