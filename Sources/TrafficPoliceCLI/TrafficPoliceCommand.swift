@@ -10,7 +10,10 @@ struct TrafficPoliceCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 refused (by policy, or an unknown or existing event), 64 usage,
             69 a dependency (Redis, PostgreSQL) unreachable, 78 bad configuration.
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, EventCommand.self, SellCommand.self, QueueCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, EventCommand.self, SellCommand.self, QueueCommand.self,
+            ReconcileCommand.self,
+        ]
     )
 }
 

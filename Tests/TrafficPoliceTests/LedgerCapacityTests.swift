@@ -176,12 +176,12 @@ import TrafficPoliceCore
         #expect(try await ledger.recordTransfer(event: event, from: .luma, to: .meetup, moved: 1, fence: 1))
         #expect(!(try await ledger.recordTransfer(event: event, from: .luma, to: .meetup, moved: 1, fence: 1)))
         #expect(try await ledger.capacityChanges(event).map(\.kind) == [.transfer])
-        #expect(try await PostgresMigrator(client: ledger.postgres).appliedVersions() == [1, 2, 3])
+        #expect(try await PostgresMigrator(client: ledger.postgres).appliedVersions().prefix(3) == [1, 2, 3])
     }
 
     @Test func migration3AppliesOnAFreshDatabase() async throws {
         try await Self.withFreshDatabase { ledger in
-            #expect(try await ledger.migrate() == [1, 2, 3])
+            #expect(try await ledger.migrate() == LedgerMigrations.all.map(\.version))
             #expect(try await ledger.migrate() == [])
             let event = try TestServers.eventID("fresh")
             let policy = try CapacityPolicy(capacity: 30)
@@ -197,7 +197,7 @@ import TrafficPoliceCore
             let event = try TestServers.eventID("v2")
             let policy = try CapacityPolicy(capacity: 30)
             try await ledger.createEvent(EventRecord(id: event, name: "Old", policy: policy), allocations: [.luma: 5])
-            #expect(try await ledger.migrate() == [3])
+            #expect(try await ledger.migrate() == LedgerMigrations.all.map(\.version).filter { $0 >= 3 })
             #expect(try await ledger.listings(event)[.luma]?.allocation == 5)
             try await Self.checkVersion3(ledger, event)
         }
