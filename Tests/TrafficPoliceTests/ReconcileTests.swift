@@ -125,18 +125,18 @@ import TrafficPoliceCore
         var expected: [String: OrderDrift.Kind] = [:]
         // Eventbrite: one order applied and kept, one never heard of, one applied then refunded.
         let kept = try await world.sell(.eventbrite, 2)
-        try await desk.apply(event: event, platform: .eventbrite, orderID: kept.order, quantity: 2, source: .test)
+        _ = try await desk.apply(event: event, platform: .eventbrite, orderID: kept.order, quantity: 2, source: .test)
         let unseen = try await world.sell(.eventbrite, 3)
         expected["eventbrite:\(unseen.order)"] = .missing
         let refunded = try await world.sell(.eventbrite, 1)
-        try await desk.apply(event: event, platform: .eventbrite, orderID: refunded.order, quantity: 1, source: .test)
+        _ = try await desk.apply(event: event, platform: .eventbrite, orderID: refunded.order, quantity: 1, source: .test)
         try await world.cancel(refunded.sale)
         expected["eventbrite:\(refunded.order)"] = .released
         // Luma: a guest never heard of, one applied then declined, one cancelled before anyone heard.
         let guest = try await world.sell(.luma, 2)
         expected["luma:\(guest.order)"] = .missing
         let declined = try await world.sell(.luma, 1)
-        try await desk.apply(event: event, platform: .luma, orderID: declined.order, quantity: 1, source: .test)
+        _ = try await desk.apply(event: event, platform: .luma, orderID: declined.order, quantity: 1, source: .test)
         try await world.cancel(declined.sale)
         expected["luma:\(declined.order)"] = .released
         let gone = try await world.sell(.luma, 1)
@@ -145,11 +145,11 @@ import TrafficPoliceCore
         let rsvp = try await world.sell(.meetup, 2)
         expected["meetup:\(rsvp.order)"] = .missing
         let no = try await world.sell(.meetup, 1)
-        try await desk.amend(event: event, platform: .meetup, orderID: no.order, quantity: 1, source: .test)
+        _ = try await desk.amend(event: event, platform: .meetup, orderID: no.order, quantity: 1, source: .test)
         try await world.cancel(no.sale)
         expected["meetup:\(no.order)"] = .released
         let grown = try await world.sell(.meetup, 1)
-        try await desk.amend(event: event, platform: .meetup, orderID: grown.order, quantity: 1, source: .test)
+        _ = try await desk.amend(event: event, platform: .meetup, orderID: grown.order, quantity: 1, source: .test)
         try await world.sim.control("POST", "/control/meetup/guests", ["rsvp_id": grown.order, "guests_count": 2])
         expected["meetup:\(grown.order)"] = .changed
         return expected

@@ -59,8 +59,9 @@ public struct ReconciliationDiff: Sendable, Hashable {
         drift.compactMap { item in item.fix(on: platform).map { (item, $0) } }
     }
 
-    /// What the ledger last recorded the platform asking for: 0 once released.
-    static func asked(_ order: OrderRecord) -> Int { order.released ? 0 : order.target }
+    /// What the ledger last recorded the platform asking for: the order's target (0 once released;
+    /// an increase refused after a release keeps the order released with the refused target).
+    static func asked(_ order: OrderRecord) -> Int { order.target }
 
     private mutating func compare(_ state: PlatformOrderState, _ order: OrderRecord?) {
         let held = order?.heldQuantity ?? 0
