@@ -128,9 +128,13 @@ import TrafficPoliceCore
             for (key, order) in untouched { #expect(stock.orders[key] == order, "seed \(seed): \(key) changed") }
             let overbooked = Set(after.overbooked)
             for order in listed {
-                guard let quantity = order.quantity, quantity > 0 else { continue }
-                let held = stock.orders[OrderRecord.key(.platform(platform), order.orderID)]?.heldQuantity ?? 0
+                guard let quantity = order.quantity else { continue }
+                let record = stock.orders[OrderRecord.key(.platform(platform), order.orderID)]
+                // The ledger now asks for what the platform holds, and holds it unless it was overbooked.
+                #expect((record?.target ?? 0) == quantity, "seed \(seed): \(order.orderID)")
+                let held = record?.heldQuantity ?? 0
                 #expect(held == quantity || overbooked.contains(order.orderID), "seed \(seed): \(order.orderID)")
+                #expect(!overbooked.contains(order.orderID) || held < quantity, "seed \(seed): \(order.orderID)")
             }
         }
     }
