@@ -16,7 +16,8 @@ public struct ReconcileRun: Sendable, Hashable, Codable {
         self.events = events
     }
 
-    /// Whether the ledger agrees with every platform read at the end (no drift left).
+    /// Whether the ledger agrees with the platforms at the end: no drift left, and every linked
+    /// platform of every event read.
     public var agrees: Bool { events.allSatisfy(\.agrees) }
 
     /// Whether some platform (or event) could not be read: that part was not reconciled.
@@ -83,8 +84,8 @@ public struct EventReconciliation: Sendable, Hashable, Codable {
     /// Drift left at the end.
     public var remaining: Int { platforms.reduce(0) { $0 + $1.remaining.count } }
 
-    /// No drift left on any platform read, and nothing left unread.
-    public var agrees: Bool { failure == nil && remaining == 0 }
+    /// No drift left, and every linked platform read.
+    public var agrees: Bool { failure == nil && unreadable.isEmpty && remaining == 0 }
 
     public var outcome: Outcome {
         if failure != nil { return .failed }
