@@ -77,7 +77,7 @@ import TrafficPoliceCore
         }
     }
 
-    static func withWorld(_ body: (World) async throws -> Void) async throws {
+    static func withWorld(capacity: Int = 300, _ body: (World) async throws -> Void) async throws {
         try await TestSimulator.with { sim in
             try await TestStack.with { stack in
                 let tag = UUID().uuidString.prefix(8).lowercased()
@@ -89,7 +89,7 @@ import TrafficPoliceCore
                 ]
                 let event = try TestServers.eventID("reconcile")
                 try await stack.desk.create(
-                    id: event, name: "Reconcile", policy: try CapacityPolicy(capacity: 300), split: .equal)
+                    id: event, name: "Reconcile", policy: try CapacityPolicy(capacity: capacity), split: .equal)
                 var endpoints: [Platform: PlatformEndpoint] = [:]
                 let bases: [Platform: String] = [.eventbrite: sim.eventbriteBase, .luma: sim.lumaBase, .meetup: sim.meetupBase]
                 for platform in Platform.allCases {
@@ -234,6 +234,29 @@ import TrafficPoliceCore
             }
             let row = try #require(try await world.stack.ledger.reconciliations(world.event).first)
             #expect(row.outcome == "unreadable" && Set(row.unreadable.keys) == ["meetup", "luma"])
+        }
+    }
+
+    /// A missed order nothing covers is decided overbooked and flagged, as a worker would have:
+    /// known to the ledger, so the ledger agrees with the platform (exit 0) and a second run
+    /// neither finds drift nor flags it again.
+    @Test func aMissedOrderNothingCoversIsFlaggedOnce() async throws {
+        // Capacity 10: safety stock 1, allocations 3/3/3; an Eventbrite order of 5 does not fit.
+        try await Self.withWorld(capacity: 10) { world in
+            let big = try await world.sell(.eventbrite, 5)
+            let reconciler = try world.reconciler()
+            let run = try await reconciler.reconcile(event: world.event, dryRun: false)
+            #expect(Self.kinds(run) == ["eventbrite:\(big.order)": .missing])
+            #expect(run.exitCode(dryRun: false) == 0 && run.agrees)
+            let eventbrite = try #require(run.events.first?.platforms.first { $0.platform == .eventbrite })
+            #expect(eventbrite.fixed == 1 && eventbrite.overbooked == 1 && eventbrite.remaining.isEmpty)
+            let order = try #require(try await world.stack.ledger.order(world.event, platform: .eventbrite, orderID: big.order))
+            #expect(order.outcome == .overbooked && order.heldQuantity == 0 && order.target == 5)
+            #expect(try await world.stack.ledger.event(world.event)?.sold == 0)
+            let again = try await reconciler.reconcile(event: world.event, dryRun: false)
+            #expect(Self.kinds(again).isEmpty && again.exitCode(dryRun: false) == 0)
+            let changes = try await world.stack.ledger.orderChanges(world.event, platform: .eventbrite, orderID: big.order)
+            #expect(changes.map(\.change) == ["overbooked_flagged"])
         }
     }
 

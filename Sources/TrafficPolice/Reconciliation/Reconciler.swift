@@ -8,7 +8,8 @@ import TrafficPoliceCore
 /// reconciliation lane, compares them with the ledger (``ReconciliationDiff``) and, unless it is a
 /// dry run, applies the platform's current state of each drifting order the way the queue workers
 /// apply an order (`EventDesk.apply`, `amend` or `release`: the reservation step decides
-/// accepted, absorbed or overbooked and the ledger records it; every step idempotent, G3).
+/// accepted, absorbed or overbooked and the ledger records it; every step idempotent, G3; what
+/// nothing covers goes to ``OverbookedOrders``, as from a worker).
 ///
 /// Per event it holds the event's lock (``EventLock``, the rebalancer's), renewed while it works,
 /// so no rebalancing pass runs on the event meanwhile. The ledger's orders are read before the
@@ -38,6 +39,10 @@ public struct Reconciler: Sendable {
         /// Wait before the second attempt, doubled before each next one (the throttler also holds
         /// the call while the platform is paused). Default 5 s.
         public var readRetryDelay: Duration = .seconds(5)
+        /// Whether an order the fix finds overbooked is acted on as the workers do
+        /// (``OverbookedOrders``: a Luma guest holding nothing is moved to the waitlist, the rest
+        /// flagged in the ledger); false only logs it. Default true.
+        public var actsOnOverbooked = true
         /// Whether each event's reconciliation is written to the ledger (`reconciliations`). Default true.
         public var recordsRuns = true
 
@@ -198,16 +203,18 @@ public struct Reconciler: Sendable {
                     event: event, platform: platform, orderID: drift.orderID, quantity: quantity, source: .reconcile)
                 metadata["OUTCOME"] = "\(result.outcome.rawValue)"
                 if result.outcome == .overbooked && !result.duplicate {
-                    logger.error(
-                        "overbooked: reconciliation found an order nothing covers; it must be cancelled or moved to the waitlist",
-                        metadata: metadata)
+                    await overbooked(event: event, platform: platform, orderID: drift.orderID, quantity: quantity, held: 0)
                 }
             case .amend(let quantity, let version):
                 let result = try await desk.amend(
                     event: event, platform: platform, orderID: drift.orderID, quantity: quantity, version: version,
                     source: .reconcile)
                 metadata["OUTCOME"] = "\(result.summary)"
-                result.logOverbooking(platform: platform.rawValue, logger: logger, metadata: metadata)
+                if result.change == .refused {
+                    await overbooked(
+                        event: event, platform: platform, orderID: drift.orderID, quantity: result.order.target,
+                        held: result.quantity)
+                }
             case .release:
                 let result = try await desk.release(
                     event: event, platform: platform, orderID: drift.orderID, source: .reconcile)
@@ -218,6 +225,22 @@ public struct Reconciler: Sendable {
             metadata["ERROR"] = "\(error.message)"
             logger.warning("reconciliation could not apply the platform's state of an order", metadata: metadata)
         }
+    }
+
+    /// An order the fix found nothing covers: handed to ``OverbookedOrders`` as the workers do
+    /// (a Luma guest holding nothing goes to the waitlist, the rest is flagged), or only logged.
+    private func overbooked(event: EventID, platform: Platform, orderID: String, quantity: Int, held: Int) async {
+        guard configuration.actsOnOverbooked else {
+            logger.error(
+                "overbooked: reconciliation found tickets nothing covers; the order must be cancelled or moved to the waitlist",
+                metadata: [
+                    "EVENT_ID": "\(event)", "PLATFORM": "\(platform.rawValue)", "ORDER_ID": "\(orderID)",
+                    "QUANTITY": "\(quantity)", "HELD": "\(held)",
+                ])
+            return
+        }
+        await OverbookedOrders(ledger: desk.ledger, gateway: gateway, logger: logger).handle(
+            event: event, platform: platform, orderID: orderID, quantity: quantity, held: held)
     }
 
     private func log(_ result: EventReconciliation, dryRun: Bool) {
