@@ -48,8 +48,11 @@ extension Reconciler {
             }
         case .meetup:
             guard let client = gateway.meetup(.reconciliation) else { throw ReconcileReadError.notEnabled(platform) }
+            // A page costs 1 + the RSVPs asked for: never more than the lane may spend at once.
+            let budget = gateway.throttler.budgets[.meetup] ?? Budget.standard(for: .meetup)
+            let first = max(1, min(pageSize, budget.capacity(for: .reconciliation) - MeetupCost.perRequest))
             let rsvps = try await client.allRsvps(
-                eventID: platformEventID, first: pageSize, statuses: configuration.meetupStatuses, maxPages: maxPages)
+                eventID: platformEventID, first: first, statuses: configuration.meetupStatuses, maxPages: maxPages)
             return rsvps.map {
                 let job = MeetupRSVPDelivery(meetupEventID: platformEventID, rsvp: MeetupRSVP($0))
                 return PlatformOrderState(

@@ -20,7 +20,8 @@ import TrafficPoliceCore
 public struct Reconciler: Sendable {
     /// Limits and the lock. Every field has a default suited to a nightly run.
     public struct Configuration: Sendable {
-        /// Orders, guests or RSVPs per page. Default 100 (Meetup: at most this many per query too).
+        /// Orders, guests or RSVPs per page. Default 100 (Meetup: no more than a page whose point
+        /// cost the throttler's reconciliation lane can admit at once).
         public var pageSize: Int = 100
         /// Pages read per platform and event at most; a longer list makes the platform unreadable
         /// (a partial list would hide drift). Default 1000.
