@@ -108,8 +108,10 @@ struct ReconcileReport: Encodable {
                 if platform.overbooked > 0 { line += ", \(platform.overbooked) overbooked" }
                 lines.append(line)
                 for drift in platform.remaining.prefix(20) {
+                    let asked = drift.platformQuantity.map(String.init) ?? "?"
                     lines.append(
-                        "    \(drift.orderID): \(drift.kind.rawValue) (platform \(drift.platformStatus) × \(drift.platformQuantity.map(String.init) ?? "?"), ledger holds \(drift.ledgerQuantity))")
+                        "    \(drift.orderID): \(drift.kind.rawValue) (platform \(drift.platformStatus) × \(asked), "
+                            + "ledger holds \(drift.ledgerQuantity))")
                 }
             }
         }

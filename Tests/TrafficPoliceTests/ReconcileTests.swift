@@ -21,8 +21,8 @@ import TrafficPoliceCore
         let endpoints: [Platform: PlatformEndpoint]
         let curl: CurlClient
 
-        /// A reconciler over `endpoints` (default: every platform's real one).
-        func reconciler(_ endpoints: [Platform: PlatformEndpoint]? = nil) throws -> Reconciler {
+        /// A reconciler over `endpoints` (default: every platform's real one), logging to `logs` when given.
+        func reconciler(_ endpoints: [Platform: PlatformEndpoint]? = nil, logs: LogCapture? = nil) throws -> Reconciler {
             let gateway = PlatformGateway(
                 endpoints: endpoints ?? self.endpoints, throttler: try Throttler(redis: stack.redis, budgets: [:]),
                 curl: curl, logger: Logger(label: "test.gateway"))
@@ -32,7 +32,8 @@ import TrafficPoliceCore
             configuration.readRetryDelay = .milliseconds(50)
             return Reconciler(
                 desk: stack.desk, gateway: gateway, locks: EventLock(redis: stack.redis), configuration: configuration,
-                logger: Logger(label: "test.reconcile"))
+                logger: logs.map { capture in Logger(label: "test.reconcile") { _ in capture } }
+                    ?? Logger(label: "test.reconcile"))
         }
 
         /// Sells on the simulated platform: the platform's order id and the sale id.
@@ -168,7 +169,8 @@ import TrafficPoliceCore
     @Test func aDryRunReportsTheDriftARealRunFixesItAndASecondRunFindsNone() async throws {
         try await Self.withWorld { world in
             let expected = try await Self.dropSomeDeliveries(world)
-            let reconciler = try world.reconciler()
+            let logs = LogCapture()
+            let reconciler = try world.reconciler(logs: logs)
             let before = try await world.ledger()
             let soldBefore = try await world.stack.ledger.event(world.event)?.sold
             #expect(try await world.truth() != before)
@@ -201,6 +203,16 @@ import TrafficPoliceCore
             #expect(Self.kinds(again).isEmpty && again.exitCode(dryRun: false) == 0)
             #expect(again.events.first?.outcome == .agrees)
             #expect(try await world.ledger() == ledger)
+
+            // journald: a notice per platform and one per event, with the structured fields.
+            let notices = logs.entries.filter { $0.level == .notice && $0.fields["EVENT_ID"] == world.event.rawValue }
+            #expect(notices.count == 3 * 4)
+            let realEventbrite = notices.first {
+                $0.fields["PLATFORM"] == "eventbrite" && $0.fields["DRY_RUN"] == "false" && $0.fields["FIXED"] != "0"
+            }
+            #expect(realEventbrite?.fields["DRIFT"] == "2" && realEventbrite?.fields["FIXED"] == "2")
+            let summaries = notices.filter { $0.fields["PLATFORM"] == nil }.map { "\($0.fields["DRIFT"] ?? "?")/\($0.fields["FIXED"] ?? "?")" }
+            #expect(summaries == ["\(expected.count)/0", "\(expected.count)/\(expected.count)", "0/0"])
 
             let rows = try await world.stack.ledger.reconciliations(world.event)
             #expect(rows.map(\.outcome) == ["agrees", "fixed", "drift"])

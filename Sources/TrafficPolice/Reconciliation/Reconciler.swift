@@ -165,8 +165,8 @@ public struct Reconciler: Sendable {
             } catch {
                 results.append(
                     PlatformReconciliation(
-                        platform: platform, platformEventID: platformEventID, ledgerOrders: ledger.count(where: { $0.channel == .platform(platform) }),
-                        unreadable: "\(error)"))
+                        platform: platform, platformEventID: platformEventID,
+                        ledgerOrders: ledger.count(where: { $0.channel == .platform(platform) }), unreadable: "\(error)"))
                 continue
             }
             let diff = ReconciliationDiff(platform: platform, platformOrders: states, ledger: ledger)
