@@ -106,11 +106,17 @@ import TrafficPoliceCore
                 let world = World(
                     sim: sim, stack: stack, event: event, platformEvents: platformEvents, endpoints: endpoints,
                     curl: curl)
+                // Other suites' services act on every linked event of the shared ledger (the Luma
+                // sweep, the Meetup poller): the event and its links go with the test.
+                func cleanUp() async {
+                    await curl.shutdown()
+                    _ = try? await stack.postgres.query("DELETE FROM events WHERE id = $1", [event.rawValue])
+                }
                 do {
                     try await body(world)
-                    await curl.shutdown()
+                    await cleanUp()
                 } catch {
-                    await curl.shutdown()
+                    await cleanUp()
                     throw error
                 }
             }
