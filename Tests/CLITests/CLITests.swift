@@ -21,7 +21,7 @@ import Testing
         ["event", "link", "--help"], ["event", "show", "--help"], ["event", "list", "--help"], ["sell", "--help"],
         ["serve", "--help"], ["queue", "--help"], ["queue", "stats", "--help"], ["queue", "dead-letters", "--help"],
         ["queue", "retry", "--help"], ["failsafe", "--help"], ["failsafe", "on", "--help"],
-        ["failsafe", "off", "--help"], ["failsafe", "status", "--help"],
+        ["failsafe", "off", "--help"], ["failsafe", "status", "--help"], ["reconcile", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) async throws {
         let result = try await CLIProcess.run(arguments)
@@ -185,6 +185,44 @@ import Testing
         let migrate = try await CLIProcess.run(
             ["migrate"], environment: ["TRAFFIC_POLICE_POSTGRES_URL": "postgresql://postgres@\(closedPort)/x"])
         #expect(migrate.status == 69, "\(migrate)")
+    }
+
+    /// `reconcile --event`: an event with no linked platform agrees (exit 0); one linked to a
+    /// platform without credentials cannot be read (exit 69, reported in the JSON); an unknown
+    /// event is refused (exit 1); Redis unreachable exits 69. (Runs against the simulator:
+    /// TrafficPoliceTests' ReconcileTests.)
+    @Test func reconcileReportsWhatItCouldReadAndExitsAccordingly() async throws {
+        let noCredentials: [String: String?] = ["CREDENTIALS_DIRECTORY": nil]
+        let unlinked = CLIProcess.uniqueID("rec")
+        #expect(try await CLIProcess.run(["event", "create", unlinked, "--name", "R", "--capacity", "20"]).status == 0)
+        let agrees = try await CLIProcess.run(["reconcile", "--event", unlinked], environment: noCredentials)
+        #expect(agrees.status == 0, "\(agrees)")
+        #expect(agrees.stdout.contains("\(unlinked): agrees") && agrees.stdout.contains("the ledger agrees"), "\(agrees)")
+
+        let linked = CLIProcess.uniqueID("rec")
+        #expect(try await CLIProcess.run(["event", "create", linked, "--name", "R", "--capacity", "20"]).status == 0)
+        let lumaEvent = CLIProcess.uniqueID("evt")
+        let link = try await CLIProcess.run(["event", "link", linked, "--platform", "luma", "--platform-event", lumaEvent])
+        #expect(link.status == 0, "\(link)")
+        let unreadable = try await CLIProcess.run(
+            ["reconcile", "--event", linked, "--dry-run", "--json"], environment: noCredentials)
+        #expect(unreadable.status == 69, "\(unreadable)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(unreadable.stdout.utf8)) as? [String: Any])
+        #expect(run["dry_run"] as? Bool == true && run["exit_code"] as? Int == 69 && run["agrees"] as? Bool == false)
+        let events = try #require(run["events"] as? [[String: Any]])
+        let platforms = try #require(events.first?["platforms"] as? [[String: Any]])
+        #expect(events.first?["event"] as? String == linked)
+        #expect(platforms.first?["platform"] as? String == "luma")
+        #expect(platforms.first?["platform_event_id"] as? String == lumaEvent)
+        #expect((platforms.first?["unreadable"] as? String)?.contains("not enabled") == true, "\(platforms)")
+
+        let unknown = try await CLIProcess.run(["reconcile", "--event", CLIProcess.uniqueID("none")])
+        #expect(unknown.status == 1, "\(unknown)")
+        let noRedis = try await CLIProcess.run(
+            ["reconcile", "--event", unlinked], environment: ["TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:9"])
+        #expect(noRedis.status == 69, "\(noRedis)")
+        let badID = try await CLIProcess.run(["reconcile", "--event", ""])
+        #expect(badID.status == 64, "\(badID)")
     }
 
     @Test func showFallsBackToTheLedgerWhenRedisIsDown() async throws {

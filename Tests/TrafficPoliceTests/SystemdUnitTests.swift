@@ -12,7 +12,10 @@ import Testing
 struct SystemdUnitTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let unitNames = ["traffic-police.service", "traffic-police.socket", "traffic-police-admin.socket"]
+    static let unitNames = [
+        "traffic-police.service", "traffic-police.socket", "traffic-police-admin.socket",
+        "traffic-police-reconcile.service", "traffic-police-reconcile.timer",
+    ]
 
     @Test func unitsVerify() throws {
         let directory = try unitCopies()
@@ -24,10 +27,11 @@ struct SystemdUnitTests {
         #expect(complaints.isEmpty, "systemd-analyze verify complained:\n\(complaints.joined(separator: "\n"))")
     }
 
-    @Test func serviceExposureIsAtMostTwo() throws {
+    @Test(arguments: ["traffic-police.service", "traffic-police-reconcile.service"])
+    func serviceExposureIsAtMostTwo(service: String) throws {
         let directory = try unitCopies()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let unit = directory.appendingPathComponent("traffic-police.service").path
+        let unit = directory.appendingPathComponent(service).path
         let result = try analyze(["security", "--offline=true", "--no-pager", unit])
         let line = result.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
         let score = line.flatMap { text in
@@ -56,6 +60,29 @@ struct SystemdUnitTests {
         }
         #expect(names[0].contains("FileDescriptorName=webhook\n") && names[0].contains("ListenStream=/run/traffic-police/webhook.sock\n"))
         #expect(names[1].contains("FileDescriptorName=admin\n") && names[1].contains("ListenStream=/run/traffic-police/admin.sock\n"))
+    }
+
+    /// The nightly reconciliation: a oneshot running `traffic-police reconcile` as the daemon's user,
+    /// with the daemon's credentials and hardening, started by a persistent nightly timer.
+    @Test func reconcileUnitsMatchTheDaemonsAndRunNightly() throws {
+        func unit(_ name: String) throws -> [String] {
+            try String(contentsOf: Self.repository.appendingPathComponent("systemd/\(name)"), encoding: .utf8)
+                .split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        }
+        let daemon = try unit("traffic-police.service")
+        let reconcile = try unit("traffic-police-reconcile.service")
+        #expect(reconcile.contains("Type=oneshot") && reconcile.contains("ExecStart=/usr/bin/traffic-police reconcile"))
+        #expect(reconcile.contains("RestartPreventExitStatus=1 3 64 78"))
+        let shared = ["User=", "Group=", "LoadCredential=", "SetCredential=", "UMask="]
+        let hardening = daemon.drop { $0 != "NoNewPrivileges=yes" }.prefix { !$0.hasPrefix("[") }
+        #expect(!hardening.isEmpty)
+        for line in daemon.filter({ line in shared.contains { line.hasPrefix($0) } }) + hardening {
+            #expect(reconcile.contains(line), "traffic-police-reconcile.service lacks \(line)")
+        }
+        let timer = try unit("traffic-police-reconcile.timer")
+        for line in ["OnCalendar=*-*-* 03:30:00", "Persistent=true", "RandomizedDelaySec=30min", "WantedBy=timers.target"] {
+            #expect(timer.contains(line), "traffic-police-reconcile.timer lacks \(line)")
+        }
     }
 
     /// The units copied to a fresh directory, ExecStart= pointing at the built binary.

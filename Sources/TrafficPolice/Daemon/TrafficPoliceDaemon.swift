@@ -94,7 +94,10 @@ public struct TrafficPoliceDaemon {
                     ? FailsafeCloser(
                         ledger: desk.ledger, publisher: CapacityPublisher(gateway: gateway, lane: .failsafe),
                         logger: logger.with(label: "failsafe")) : nil,
-                throttler: throttler, reconcile: nil),
+                throttler: throttler,
+                reconcile: runsWorkers ? Self.recoveryReconciliation(
+                    Reconciler(desk: desk, gateway: gateway, locks: EventLock(redis: redis), logger: logger.with(label: "reconcile")))
+                    : nil),
             workGate: workGate, publishGate: publishGate, logger: logger.with(label: "failsafe"))
 
         let readiness = ReadinessSignal()
@@ -207,6 +210,19 @@ public struct TrafficPoliceDaemon {
         logger.info("stopped")
     }
 
+    /// G6: after a loss of Redis's data, every open event reconciled against the platforms. Fails
+    /// (so sales stay closed and it is tried again) while a platform or an event cannot be read;
+    /// drift it must leave to an operator is logged by the reconciler and does not hold sales.
+    static func recoveryReconciliation(_ reconciler: Reconciler) -> @Sendable () async throws -> Void {
+        {
+            let run = try await reconciler.reconcile(event: nil, dryRun: false)
+            if run.incomplete {
+                throw RecoveryReconciliationIncomplete(
+                    events: run.events.filter { !$0.unreadable.isEmpty || $0.failure != nil }.map(\.event.rawValue))
+            }
+        }
+    }
+
     private static func close(_ queue: DeliveryQueue, _ redis: RedisClient, _ postgres: PostgresClient) async {
         await queue.shutdown()
         await redis.shutdown()
@@ -288,4 +304,10 @@ extension TimeAmount {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+}
+
+/// The reconciliation of a recovery could not read every platform of these events.
+struct RecoveryReconciliationIncomplete: Error, CustomStringConvertible {
+    var events: [String]
+    var description: String { "the reconciliation could not read every platform of \(events.joined(separator: ", "))" }
 }

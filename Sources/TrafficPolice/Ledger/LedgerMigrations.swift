@@ -4,7 +4,7 @@ import PostgresBridge
 ///
 /// Never edit a migration that has shipped: add the next version instead.
 public enum LedgerMigrations {
-    public static let all: [PostgresMigration] = [v1, v2, v3, v5]
+    public static let all: [PostgresMigration] = [v1, v2, v3, v4, v5]
 
     /// Events, listings, orders and box-office sales.
     ///
@@ -133,6 +133,33 @@ public enum LedgerMigrations {
                 WHERE kind = 'transfer';
             COMMENT ON TABLE capacity_changes IS
                 'The rebalancer''s history of an event: each transfer of allocation (tickets moved from from_platform to platform, recorded once per fence and pair of platforms), each capacity published to a platform (shrink, grow, close: capacity published, sold = what the platform held then, confirmed once read back), and event-wide or failed steps (red_alert with platform NULL, publish_failed, refused) with their detail.';
+            """)
+
+    /// Reconciliation runs: one row per event each time `traffic-police reconcile` compared it with
+    /// its platforms — what was read per platform, the drift found (jsonb: one object per order),
+    /// how many orders were fixed, the platforms that could not be read, and the outcome.
+    static let v4 = PostgresMigration(
+        version: 4, name: "reconciliations",
+        sql: """
+            CREATE TABLE reconciliations (
+                id          bigserial PRIMARY KEY,
+                event_id    text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+                started_at  timestamptz NOT NULL,
+                finished_at timestamptz NOT NULL,
+                dry_run     boolean NOT NULL,
+                orders_read jsonb NOT NULL DEFAULT '{}'::jsonb,
+                drift       jsonb NOT NULL DEFAULT '[]'::jsonb,
+                drift_count integer NOT NULL DEFAULT 0 CHECK (drift_count >= 0),
+                fixed       integer NOT NULL DEFAULT 0 CHECK (fixed >= 0),
+                remaining   integer NOT NULL DEFAULT 0 CHECK (remaining >= 0),
+                unreadable  jsonb NOT NULL DEFAULT '{}'::jsonb,
+                outcome     text NOT NULL CHECK (outcome IN ('agrees', 'fixed', 'drift', 'unreadable', 'failed')),
+                detail      text NOT NULL DEFAULT '',
+                CHECK (finished_at >= started_at)
+            );
+            CREATE INDEX reconciliations_event ON reconciliations (event_id, started_at DESC);
+            COMMENT ON TABLE reconciliations IS
+                'One row per event per run of traffic-police reconcile: orders read per platform ({"luma": 12}), the drift found (one object per order: platform, order_id, kind, platform and ledger quantities), how many drifting orders were fixed and how many still disagree, the platforms that could not be read ({"meetup": "why"}), and the outcome (agrees: no drift; fixed: drift found and fixed; drift: drift left, or found under --dry-run; unreadable: a platform could not be read; failed: the event could not be reconciled, see detail).';
             """)
 
     /// The operator's fail-safe switch and the daemon instances' own reports (G5), kept outside

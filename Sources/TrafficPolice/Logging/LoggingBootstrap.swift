@@ -14,6 +14,9 @@ public enum LoggingBootstrap {
         return { label in StderrLogHandler(label: label, level: level) }
     }
 
+    /// Whether stderr is connected to journald (running under systemd).
+    public static var isJournalConnected: Bool { Journal.isConnected }
+
     /// `LoggingSystem.bootstrap` with `factory(level:)`. swift-log allows this once per process:
     /// call it first thing in `main` (tests use `factory` instead).
     public static func bootstrap(level: Logger.Level) {
