@@ -338,11 +338,22 @@ def run(fault, results_path):
         in_ledger = {(p, o) for p, o in r.mode.sql(f"SELECT platform, platform_order_id FROM orders WHERE event_id = '{EVENT}'")}
         # A guest still on the waitlist holds nothing: the ledger need not keep a row for it.
         waitlisted = {(s["platform"], order_id(s)) for s in sales if s.get("status") == "waitlist"}
-        acked = {(o["platform"], o["order_id"]) for o in r.outcomes() if o["acknowledged"]}
+        outcomes = r.outcomes()
+        acked = {(o["platform"], o["order_id"]) for o in outcomes if o["acknowledged"]}
         missing = sorted(acked - in_ledger - waitlisted)
         result["acked_orders"], result["missing_acked"] = len(acked), len(missing)
         if missing:
-            failures.append(f"{len(missing)} of {len(acked)} acknowledged orders missing from the ledger, e.g. {missing[:5]}")
+            first_ack = {}
+            for o in outcomes:
+                key = (o["platform"], o["order_id"])
+                if key in missing and o["acknowledged"]:
+                    first_ack[key] = min(first_ack.get(key, o["acknowledged_at"]), o["acknowledged_at"])
+            examples = ", ".join(f"{p} {o} (first 2xx {first_ack[(p, o)]})" for p, o in missing[:3])
+            failures.append(f"{len(missing)} of {len(acked)} acknowledged orders missing from the ledger, e.g. {examples}; "
+                            f"the fault at {time.strftime('%H:%M:%S', time.gmtime(injected / 1000))}."
+                            f"{int(injected % 1000):03d}Z")
+        with open(os.path.join(r.dir, "truth.json"), "w") as f:
+            json.dump({"sales": sales, "outcomes": outcomes}, f)
 
         result["reconcile"], detail = r.reconcile()
         if result["reconcile"] != "ok":
