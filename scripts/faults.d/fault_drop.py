@@ -195,7 +195,7 @@ class Run:
             stats = json.loads(out)
         except ValueError:
             return None
-        return sum(int(stats.get(key, 0)) for key in ("depth", "inFlight", "delayed", "awaitingResolution")), stats
+        return sum(int(stats.get(key, 0)) for key in ("depth", "in_flight", "delayed", "awaiting_resolution")), stats
 
     def spool_bytes(self):
         try:
@@ -249,24 +249,30 @@ class Run:
                 return unmet
             time.sleep(1)
 
-    def closed_by_simulator(self, since_ms, until_ms):
-        """Ms from `since_ms` until every platform had recorded a closing capacity change (capacity at or
-        below what it had sold, or Meetup RSVPs closed) before `until_ms`; or a text saying which did not."""
-        closed = {}
+    def failsafe_changes(self, since_ms, until_ms):
+        """The capacity changes the platforms recorded between `since_ms` and `until_ms` (fail-safe):
+        (ms until every platform had recorded a closing one — capacity at or below what it had sold, or
+        Meetup RSVPs closed — or None, a text naming those that did not, the raises)."""
+        closed, raises = {}, []
         for change in call(self.control, "/control/capacity-changes")["capacity_changes"]:
             at = seconds(change["time"]) * 1000
-            if change["platform"] not in PLATFORMS or change["event_id"] != IDS[change["platform"]]:
+            platform = change["platform"]
+            if platform not in PLATFORMS or change["event_id"] != IDS[platform] or not since_ms <= at <= until_ms:
                 continue
-            if at < since_ms or at > until_ms or change["platform"] in closed:
-                continue
-            new, sold = change.get("new"), change.get("sold", 0)
-            unlimited = new is None or (change["platform"] == "meetup" and new == 0)
-            if change.get("closed") or (not unlimited and new <= sold):
-                closed[change["platform"]] = at
+            old, new, sold = change.get("old"), change.get("new"), change.get("sold", 0)
+
+            def limit(value):  # None (and Meetup's 0) is unlimited
+                return None if value is None or (platform == "meetup" and value == 0) else value
+            reopened = "openEventRsvps" in change.get("call", "")
+            if reopened or (limit(old) is not None and (limit(new) is None or limit(new) > limit(old))
+                            and not change.get("closed")):
+                raises.append(f"{platform} {old}→{new} at {change['time']}")
+            if platform not in closed and (change.get("closed") or (limit(new) is not None and new <= sold)):
+                closed[platform] = at
         missing = [platform for platform in PLATFORMS if platform not in closed]
         if missing:
-            return None, "not closed: " + ",".join(missing)
-        return round(max(closed.values()) - since_ms), None
+            return None, "not closed: " + ",".join(missing), raises
+        return round(max(closed.values()) - since_ms), None, raises
 
     def reconcile(self):
         # An unknown subcommand's --help prints the top-level help (exit 0): look for reconcile's own usage.
@@ -325,7 +331,7 @@ def run(fault, results_path):
         if drift:
             failures.append(f"the ledger differs from the platforms (platform − ledger): {drift}")
         queue = r.queue()
-        result["dead_letters"] = None if queue is None else queue[1].get("deadLetters")
+        result["dead_letters"] = None if queue is None else queue[1].get("dead_letters")
         if result["dead_letters"]:
             warnings.append(f"{result['dead_letters']} deliveries in the dead letters")
         code, out, _ = ctl("cli", "event", "show", EVENT, "--json", timeout=20)
@@ -353,7 +359,8 @@ def run(fault, results_path):
                             f"the fault at {time.strftime('%H:%M:%S', time.gmtime(injected / 1000))}."
                             f"{int(injected % 1000):03d}Z")
         with open(os.path.join(r.dir, "truth.json"), "w") as f:
-            json.dump({"sales": sales, "outcomes": outcomes}, f)
+            json.dump({"sales": sales, "outcomes": outcomes, "requests": call(r.control, "/control/requests")["requests"],
+                       "capacity_changes": call(r.control, "/control/capacity-changes")["capacity_changes"]}, f)
 
         result["reconcile"], detail = r.reconcile()
         if result["reconcile"] != "ok":
@@ -372,8 +379,11 @@ def run(fault, results_path):
                 failures.append(f"fail-safe entered {trip - injected:.0f} ms after the fault (G5: ≤ {TRIP_LIMIT_MS})")
             result["closed_log_ms"] = field(watch.lines.get("closed"), "ELAPSED_MS")
             trip_at = logged_ms(entered) or trip or injected
-            left_at = watch.seen.get("left") or now_ms()
-            result["closed_sim_ms"], not_closed = r.closed_by_simulator(trip_at, left_at)
+            left_at = logged_ms(watch.lines.get("left")) or watch.seen.get("left") or now_ms()
+            result["closed_sim_ms"], not_closed, raises = r.failsafe_changes(trip_at, left_at)
+            result["raised_in_failsafe"] = raises
+            if raises:
+                failures.append("a listing's capacity was raised during fail-safe (G5): " + "; ".join(raises))
             result["closed_sim"] = not_closed or f"{result['closed_sim_ms']}"
             close_problem = None
             if result["closed_log_ms"] is None:
