@@ -35,7 +35,7 @@ FAULT_AT = float(os.environ.get("FAULTS_AT", "3"))
 WEBHOOK_RETRIES = 6
 WEBHOOKS = {"duplicate_probability": 0.1, "drop_probability": 0, "delay_ms": {"min": 0, "max": 500},
             "retries": WEBHOOK_RETRIES}
-SETTLE_TIMEOUT = float(os.environ.get("FAULTS_SETTLE_TIMEOUT", "90"))
+SETTLE_TIMEOUT = float(os.environ.get("FAULTS_SETTLE_TIMEOUT", "75"))
 TRIP_LIMIT_MS, CLOSE_LIMIT_MS, LEAVE_LIMIT_MS = 1000, 3000, 30000
 REQUIRE_CLOSE = os.environ.get("FAULTS_REQUIRE_CLOSE") == "1"
 MARKS = {"entered": "fail-safe entered", "closed": "fail-safe: every listing told to stop selling",
@@ -279,7 +279,7 @@ class Run:
         code, out, _ = ctl("cli", "reconcile", "--help", timeout=20)
         if code != 0 or not re.search(r"USAGE:\s*traffic-police reconcile", out):
             return "not available", None
-        code, out, err = ctl("cli", "reconcile", "--event", EVENT, "--dry-run", "--json", timeout=60)
+        code, out, err = ctl("cli", "reconcile", "--event", EVENT, "--dry-run", "--json", timeout=40)
         text = "ok" if code == 0 else ("drift" if code == 3 else f"exit {code}")
         return text, (out.strip() or err.strip())[-400:]
 
