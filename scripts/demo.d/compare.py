@@ -63,27 +63,36 @@ class Mode:
     def show(self, event):
         return json.loads(self.cli("event", "show", event, "--json"))
 
+    def sql(self, query):
+        """The rows of `query` against the mode's database, as lists of strings."""
+        psql = os.path.join(os.environ.get("TP_PG_BIN", "/usr/bin"), "psql")
+        out = subprocess.run([psql, self.postgres, "-qAt", "-F", "\t", "-c", query], capture_output=True, text=True,
+                             check=True, timeout=30)
+        return [line.split("\t") for line in out.stdout.splitlines() if line]
+
     def absorbed(self, event):
         """Σ excess of the ledger's absorbed orders of the event."""
-        sql = f"SELECT coalesce(sum(excess), 0) FROM orders WHERE event_id = '{event}' AND outcome = 'absorbed'"
-        psql = os.path.join(os.environ.get("TP_PG_BIN", "/usr/bin"), "psql")
-        out = subprocess.run([psql, self.postgres, "-qAt", "-c", sql], capture_output=True, text=True, check=True)
-        return int(out.stdout.strip() or 0)
+        rows = self.sql(f"SELECT coalesce(sum(excess), 0) FROM orders WHERE event_id = '{event}' AND outcome = 'absorbed'")
+        return int(rows[0][0]) if rows else 0
 
     def prepare(self):
         for index, (skew, _, _) in enumerate(DROPS):
-            event, ids = self.event(index), self.platform_ids(index)
-            self.cli("event", "create", event, "--name", f"Comparison {skew}", "--capacity", str(CAPACITY),
-                     "--split", "eventbrite=1,luma=1,meetup=1")
-            for platform in PLATFORMS:
-                self.cli("event", "link", event, "--platform", platform, "--platform-event", ids[platform])
-            snapshot = self.show(event)
-            for platform in PLATFORMS:
-                created = call(self.control, "/control/events", {
-                    "platform": platform, "id": ids[platform],
-                    "capacity": snapshot["platforms"][platform]["allocation"]})
-                if "error" in created:
-                    sys.exit(f"{self.name}: platform-sim refused {platform} event {ids[platform]}: {created['error']}")
+            self.create_event(self.event(index), f"Comparison {skew}", CAPACITY, "eventbrite=1,luma=1,meetup=1",
+                              self.platform_ids(index))
+
+    def create_event(self, event, name, capacity, split, ids):
+        """Creates the event, links it to `ids` (platform → simulated event id) and creates the simulated
+        platform events at their allocations."""
+        self.cli("event", "create", event, "--name", name, "--capacity", str(capacity), "--split", split)
+        for platform in PLATFORMS:
+            self.cli("event", "link", event, "--platform", platform, "--platform-event", ids[platform])
+        snapshot = self.show(event)
+        for platform in PLATFORMS:
+            created = call(self.control, "/control/events", {
+                "platform": platform, "id": ids[platform],
+                "capacity": snapshot["platforms"][platform]["allocation"]})
+            if "error" in created:
+                sys.exit(f"{self.name}: platform-sim refused {platform} event {ids[platform]}: {created['error']}")
 
 
 def held_by_platform(sales):
@@ -254,4 +263,5 @@ def main():
     sys.exit(1 if failed else 0)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -18,23 +18,32 @@ tp_sim_start() {
     TP_SIM_CONTROL=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["control"])' "$dir/sim.out")
 }
 
+# tp_sim_env DIR API: sets TP_SIM_ENV to the environment (NAME=VALUE words) that points
+# traffic-police at the simulated platforms at API (base URLs, credentials), with its sockets and
+# state in DIR; for the daemon and for CLI commands that talk to the platforms.
+tp_sim_env() {
+    local dir=$1 api=$2
+    TP_SIM_ENV=(TRAFFIC_POLICE_INTAKE_SOCKET="$dir/webhook.sock" TRAFFIC_POLICE_ADMIN_SOCKET="$dir/admin.sock"
+        STATE_DIRECTORY="$dir" TRAFFIC_POLICE_CONFIG=/dev/null
+        TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_BASE_URL="$api/eventbrite/v3"
+        TRAFFIC_POLICE_PLATFORMS_LUMA_BASE_URL="$api/luma"
+        TRAFFIC_POLICE_PLATFORMS_MEETUP_BASE_URL="$api/meetup/gql-ext"
+        TRAFFIC_POLICE_CREDENTIAL_EVENTBRITE_TOKEN=eb-token TRAFFIC_POLICE_CREDENTIAL_LUMA_API_KEY=luma-key
+        TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET=whsec_test TRAFFIC_POLICE_CREDENTIAL_MEETUP_TOKEN=meetup-token)
+}
+
 # tp_daemon_start DIR API [NAME=VALUE...]: starts `traffic-police serve` against the simulated
 # platforms at API, with its sockets and state in DIR, its log in DIR/daemon.log and the extra
-# environment given; waits until it is ready and sets TP_DAEMON_PID.
+# environment given; waits until it is ready and sets TP_DAEMON_PID (also written to DIR/daemon.pid).
 tp_daemon_start() {
     local dir=$1 api=$2
     shift 2
     mkdir -p "$dir"
-    env TRAFFIC_POLICE_INTAKE_SOCKET="$dir/webhook.sock" TRAFFIC_POLICE_ADMIN_SOCKET="$dir/admin.sock" \
-        STATE_DIRECTORY="$dir" TRAFFIC_POLICE_CONFIG=/dev/null \
-        TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_BASE_URL="$api/eventbrite/v3" \
-        TRAFFIC_POLICE_PLATFORMS_LUMA_BASE_URL="$api/luma" \
-        TRAFFIC_POLICE_PLATFORMS_MEETUP_BASE_URL="$api/meetup/gql-ext" \
-        TRAFFIC_POLICE_CREDENTIAL_EVENTBRITE_TOKEN=eb-token TRAFFIC_POLICE_CREDENTIAL_LUMA_API_KEY=luma-key \
-        TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET=whsec_test TRAFFIC_POLICE_CREDENTIAL_MEETUP_TOKEN=meetup-token \
-        "$@" "$TP_BIN/traffic-police" serve >"$dir/daemon.log" 2>&1 &
+    tp_sim_env "$dir" "$api"
+    env "${TP_SIM_ENV[@]}" "$@" "$TP_BIN/traffic-police" serve >"$dir/daemon.log" 2>&1 &
     TP_DAEMON_PID=$!
     TP_DROP_PIDS+=("$TP_DAEMON_PID")
+    echo "$TP_DAEMON_PID" >"$dir/daemon.pid"
     for _ in $(seq 1 300); do
         curl -fsS --unix-socket "$dir/webhook.sock" http://localhost/readyz >/dev/null 2>&1 && return 0
         kill -0 "$TP_DAEMON_PID" 2>/dev/null || { tp_log "the daemon exited:"; tail -n 20 "$dir/daemon.log" >&2; return 1; }

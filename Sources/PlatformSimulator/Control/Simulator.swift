@@ -169,6 +169,8 @@ public final class Simulator: Sendable {
             return .json(200, state.withLockedValue { $0.requestsJSON(onlyRateLimited: true, platform: platform) })
         case ("GET", "/control/webhooks"):
             return .json(200, state.withLockedValue { $0.webhooksJSON })
+        case ("GET", "/control/webhooks/outcomes"):
+            return .json(200, state.withLockedValue { $0.webhookOutcomesJSON(platform: platform) })
         case ("GET", "/control/summary"):
             let demandJSON = demand.withLockedValue { $0.json }
             guard case .object(var summary) = state.withLockedValue({ $0.summaryJSON }) else { return .json(200, [:]) }

@@ -285,7 +285,8 @@ public struct SimulatorState: Sendable {
     // MARK: Webhooks
 
     private mutating func plan(
-        _ platform: Platform, type: String, target: SimulatorConfiguration.WebhookTarget, body: JSON, now: Double
+        _ platform: Platform, type: String, orderID: String, target: SimulatorConfiguration.WebhookTarget, body: JSON,
+        now: Double
     ) -> WebhookDelivery? {
         let id = "whd_\(instanceTag)\(random.hex(12))"
         let plan = WebhookPlan.draw(
@@ -295,8 +296,8 @@ public struct SimulatorState: Sendable {
         webhookIndex[id] = webhooks.count
         webhooks.append(
             WebhookRecord(
-                id: id, platform: platform, type: type, target: target.json.text, created: now, dropped: plan.dropped,
-                duplicated: plan.duplicated))
+                id: id, platform: platform, type: type, orderID: orderID, target: target.json.text, created: now,
+                dropped: plan.dropped, duplicated: plan.duplicated))
         guard !plan.dropped else { return nil }
         let bytes = body.serialized()
         var headers: [(String, String)] = [("Content-Type", "application/json")]
@@ -317,7 +318,7 @@ public struct SimulatorState: Sendable {
             "api_url": .string("\(apiBase)/eventbrite/v3/orders/\(orderID)/"),
             "config": ["action": .string(action), "endpoint_url": .string(endpoint), "user_id": "1000000001", "webhook_id": "7000001"],
         ]
-        return plan(.eventbrite, type: action, target: target, body: body, now: now).map { [$0] } ?? []
+        return plan(.eventbrite, type: action, orderID: orderID, target: target, body: body, now: now).map { [$0] } ?? []
     }
 
     /// `types` are webhook types; `ticket.registered:<ticket id>` names the ticket of that delivery.
@@ -327,7 +328,7 @@ public struct SimulatorState: Sendable {
         return types.compactMap { spec in
             let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
             let body = LumaRendering.webhook(type: parts[0], guest: guest, event: event, ticketID: parts.count > 1 ? parts[1] : nil)
-            return plan(.luma, type: parts[0], target: target, body: body, now: now)
+            return plan(.luma, type: parts[0], orderID: guestID, target: target, body: body, now: now)
         }
     }
 
@@ -373,6 +374,12 @@ public struct SimulatorState: Sendable {
                 "attempts": .int(webhooks.reduce(0) { $0 + $1.attempts.count }),
             ],
         ]
+    }
+
+    /// `GET /control/webhooks/outcomes`: every planned delivery with the order it is about and whether
+    /// the receiver acknowledged it (answered 2xx to any attempt of any copy), optionally one platform's.
+    public func webhookOutcomesJSON(platform: Platform?) -> JSON {
+        ["outcomes": .array(webhooks.filter { platform == nil || $0.platform == platform }.map(\.outcomeJSON))]
     }
 
     /// Tickets currently held, per platform.

@@ -27,14 +27,30 @@ public struct WebhookRecord: Sendable {
     public var id: String
     public var platform: Platform
     public var type: String
+    /// The Eventbrite order id or Luma guest id the delivery is about.
+    public var orderID: String
     public var target: String
     public var created: Double
     public var dropped: Bool
     public var duplicated: Bool
     public var attempts: [Attempt] = []
 
+    /// The first attempt the receiver answered 2xx, if any.
+    var acknowledgement: Attempt? { attempts.first { ($0.status ?? 0) / 100 == 2 } }
+
+    /// The delivery as `GET /control/webhooks/outcomes` reports it.
+    var outcomeJSON: JSON {
+        [
+            "id": .string(id), "platform": .string(platform.rawValue), "type": .string(type), "order_id": .string(orderID),
+            "dropped": .bool(dropped), "duplicated": .bool(duplicated), "attempts": .int(attempts.count),
+            "acknowledged": .bool(acknowledgement != nil),
+            "acknowledged_at": .optional(acknowledgement.map { Timestamps.milliseconds($0.time) }),
+            "acknowledged_status": .optional(acknowledgement?.status), "last_status": .optional(attempts.last?.status),
+        ]
+    }
+
     var json: JSON {
-        let delivered = attempts.contains { ($0.status ?? 0) / 100 == 2 }
+        let delivered = acknowledgement != nil
         return [
             "id": .string(id), "platform": .string(platform.rawValue), "type": .string(type),
             "target": .string(target), "created": .string(Timestamps.milliseconds(created)), "dropped": .bool(dropped),
