@@ -128,6 +128,11 @@ extension Rebalancer {
         var counted: Set<Platform> = []
         var allocation = counters.allocation
         for step in plan.steps {
+            guard gate.isOpen else {
+                // Fail-safe began during the pass: nothing more is published until it ends.
+                logger.notice("fail-safe: the rebalance plan stops", metadata: metadata)
+                return .stopped
+            }
             guard try await locks.renew(lease) else {
                 logger.warning("lost the event's rebalance lock: stopping the plan", metadata: metadata)
                 return .stopped
@@ -159,6 +164,11 @@ extension Rebalancer {
                 guard let closedAt else {
                     failedCloses.insert(platform)
                     continue
+                }
+                if closedAt > sold[platform] ?? 0 {
+                    // The platform sold more than its orders that reached us: plan with its count until
+                    // ours catches up, or every pass would close it again (and spend its budget on that).
+                    watch.platformSold[platform] = closedAt
                 }
                 sold[platform] = closedAt
                 lowered(platform, to: closedAt, watch: &watch)
