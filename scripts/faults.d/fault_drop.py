@@ -281,7 +281,16 @@ class Run:
             return "not available", None
         code, out, err = ctl("cli", "reconcile", "--event", EVENT, "--dry-run", "--json", timeout=40)
         text = "ok" if code == 0 else ("drift" if code == 3 else f"exit {code}")
-        return text, (out.strip() or err.strip())[-400:]
+        if code == 0:
+            return text, None
+        try:
+            found = [f"{p['platform']} {d.get('kind')} {d.get('order_id')} platform {d.get('platform_quantity')} ledger {d.get('ledger_quantity')}"
+                     for e in json.loads(out)["events"] for p in e["platforms"] for d in p["drift"]]
+            unreadable = [f"{p['platform']}: {p['unreadable']}" for e in json.loads(out)["events"]
+                          for p in e["platforms"] if p.get("unreadable")]
+            return text, "; ".join(unreadable + found[:6]) + (f" … {len(found)} in all" if len(found) > 6 else "")
+        except (ValueError, KeyError, TypeError):
+            return text, (out.strip() or err.strip())[-400:]
 
 
 def run(fault, results_path):

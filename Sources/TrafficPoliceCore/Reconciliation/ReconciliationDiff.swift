@@ -9,7 +9,7 @@
 /// | platform says      | ledger has                          | drift |
 /// |--------------------|-------------------------------------|-------|
 /// | n > 0 tickets      | nothing, or a released order         | `missing` |
-/// | 0 tickets          | an order asking for tickets          | `released` |
+/// | 0 tickets          | an order holding tickets             | `released` |
 /// | n > 0 tickets      | an order asking for m > 0, m ≠ n     | `changed` |
 /// | not listed         | an order holding tickets (complete list only) | `unlisted` |
 /// | an unknown state   | anything                             | `unknownState` |
@@ -79,6 +79,10 @@ public struct ReconciliationDiff: Sendable, Hashable {
             return
         case (_, 0):
             note(.missing)
+        case (0, _) where held == 0:
+            // An overbooked order the platform has since cancelled or waitlisted (as the daemon asks
+            // Luma to): neither side holds a ticket, so nothing is to be fixed.
+            return
         case (0, _):
             note(.released)
         case _ where quantity != asked:
