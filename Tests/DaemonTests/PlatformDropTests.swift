@@ -66,12 +66,9 @@ extension DaemonSuite {
             let sim = try SimulatorProcess(seed: 2026)
             defer { sim.stop() }
             try await sim.start()
-            let database = try await TestDatabase.create()
-            // A Redis of its own: a queue shared with other daemons' tests would hand them its jobs.
-            let redis = try await PrivateRedis.start()
-            defer { redis.cleanUp() }
-            let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url, "TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:\(redis.port)"]
-            defer { Task { await database.drop() } }
+            let stores = try await PrivateStores.start()
+            defer { stores.cleanUp() }
+            let db = stores.environment
 
             let (event, ids) = try await PlatformDropTests.migratedDrop("drop", environment: db)
             let created = try await E2E.cli(
@@ -116,7 +113,7 @@ extension DaemonSuite {
             }
             try await Task.sleep(for: .seconds(6))  // cancellations come 1–5 s after their sale
 
-            let postgres = try E2E.postgres(url: database.url)
+            let postgres = try E2E.postgres(url: stores.database.url)
             defer { Task { await postgres.shutdown() } }
             var expected: [String: Int] = [:]
             var ledger: [String: Int] = [:]

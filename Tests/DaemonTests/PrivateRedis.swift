@@ -84,3 +84,31 @@ final class PrivateRedis: @unchecked Sendable {
         process.waitUntilExit()
     }
 }
+
+/// A database and a Redis of the test's own, and the environment that points the CLI and the daemon
+/// at both: a queue shared with other tests' daemons would hand them this test's jobs, and events
+/// left in a shared database would be polled and swept too.
+struct PrivateStores {
+    let database: TestDatabase
+    let redis: PrivateRedis
+
+    var environment: [String: String] {
+        ["TRAFFIC_POLICE_POSTGRES_URL": database.url, "TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:\(redis.port)"]
+    }
+
+    static func start() async throws -> PrivateStores {
+        let database = try await TestDatabase.create()
+        do {
+            return PrivateStores(database: database, redis: try await PrivateRedis.start())
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
+
+    /// Stops the Redis and drops the database (in the background).
+    func cleanUp() {
+        redis.cleanUp()
+        Task { [database] in await database.drop() }
+    }
+}

@@ -16,12 +16,9 @@ extension DaemonSuite {
             let sim = try SimulatorProcess(seed: 606)
             defer { sim.stop() }
             try await sim.start()
-            let database = try await TestDatabase.create()
-            // A Redis of its own: a queue shared with other daemons' tests would hand them its jobs.
-            let redis = try await PrivateRedis.start()
-            defer { redis.cleanUp() }
-            let db = ["TRAFFIC_POLICE_POSTGRES_URL": database.url, "TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:\(redis.port)"]
-            defer { Task { await database.drop() } }
+            let stores = try await PrivateStores.start()
+            defer { stores.cleanUp() }
+            let db = stores.environment
 
             let (event, ids) = try await PlatformDropTests.migratedDrop("rebalance", environment: db)
             let created = try await E2E.cli(
@@ -67,7 +64,7 @@ extension DaemonSuite {
                 try await Task.sleep(for: .milliseconds(250))
             }
 
-            let postgres = try E2E.postgres(url: database.url)
+            let postgres = try E2E.postgres(url: stores.database.url)
             defer { Task { await postgres.shutdown() } }
             var truth: [String: Int] = [:]
             var ledger: [String: Int] = [:]

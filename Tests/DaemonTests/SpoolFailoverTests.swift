@@ -14,20 +14,17 @@ extension DaemonSuite {
 
         @Test(.timeLimit(.minutes(2)))
         func deliveriesAnsweredWhileRedisIsFrozenReachTheLedgerWhenItThaws() async throws {
-            let redis = try await PrivateRedis.start()
-            defer { redis.cleanUp() }
             // Its own database too: its daemon reports fail-safe there, which refuses box-office sales.
-            let database = try await TestDatabase.create()
-            defer { Task { await database.drop() } }
-            let environment = [
-                "TRAFFIC_POLICE_POSTGRES_URL": database.url, "TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:\(redis.port)",
-            ]
+            let stores = try await PrivateStores.start()
+            defer { stores.cleanUp() }
+            let redis = stores.redis
+            let environment = stores.environment
             let (event, lumaEvent) = try await E2E.makeEvent(capacity: 100, environment: environment)
             let daemon = try DaemonProcess(
                 overrides: environment.merging(["TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": E2E.secret]) { $1 })
             defer { daemon.cleanUp() }
             try await daemon.start()
-            let postgres = try E2E.postgres(url: database.url)
+            let postgres = try E2E.postgres(url: stores.database.url)
             defer { Task { await postgres.shutdown() } }
             var expected: [String: Int] = [:]
             func send(_ n: Int) async throws -> Int {
