@@ -109,10 +109,10 @@ public actor FailsafeController: Service {
             if episode != nil { leave() }
             await checkMarker()
         case .failsafe(let since, let reason):
-            if episode == nil { enter(since: since, reason: reason) }
+            if episode == nil { await enter(since: since, reason: reason) }
             if reason != .manual { workGate.close() }
         case .recovering(let since, let attempt, let rebuilt):
-            if episode == nil { enter(since: since, reason: nil) }
+            if episode == nil { await enter(since: since, reason: nil) }
             guard !rebuilt, attempt != lastRecovered, retryAt.map({ clock.now >= $0 }) ?? true else { return }
             await recover(attempt)
         }
@@ -120,11 +120,12 @@ public actor FailsafeController: Service {
 
     // MARK: Fail-safe
 
-    private func enter(since: Int64, reason: RedisHealth.Reason?) {
+    private func enter(since: Int64, reason: RedisHealth.Reason?) async {
         publishGate.close()
         if reason != .manual {
             workGate.close()
-            if let throttler = parts.throttler { Task { await throttler.assumeRedisDown() } }
+            // Before the first close: its throttle decision must not wait for a Redis that hangs.
+            await parts.throttler?.assumeRedisDown()
         }
         Counter(label: "traffic_police_failsafe_entries_total").increment()
         Gauge(label: "traffic_police_failsafe").record(1)
