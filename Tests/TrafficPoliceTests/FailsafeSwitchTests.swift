@@ -75,7 +75,7 @@ import TrafficPoliceCore
             let watch = FailsafeSwitchWatch(
                 ledger: ledger, watchdog: watchdog, instanceID: "watch-test", configuration: Self.fast,
                 logger: Logger(label: "test") { _ in log })
-            try await Self.whileRunning([watchdog, watch]) {
+            try await ServiceTesting.whileRunning([watchdog, watch], stopWithin: .seconds(3)) {
                 #expect(try await Self.eventually { try await Self.row(ledger, "watch-test")?.state == "healthy" })
                 #expect(!watchdog.health.manual)
 
@@ -110,7 +110,7 @@ import TrafficPoliceCore
             let watch = FailsafeSwitchWatch(
                 ledger: ledger, watchdog: watchdog, instanceID: "late", configuration: Self.fast,
                 logger: Logger(label: "test"))
-            try await Self.whileRunning([watchdog, watch]) { () async throws in
+            try await ServiceTesting.whileRunning([watchdog, watch], stopWithin: .seconds(3)) { () async throws in
                 #expect(try await Self.eventually(timeout: .seconds(2)) { watchdog.health.manual && watchdog.isFailsafe })
                 #expect(try await Self.eventually { try await Self.row(ledger, "late")?.failsafe == true })
             }
@@ -128,7 +128,7 @@ import TrafficPoliceCore
         let watch = FailsafeSwitchWatch(
             ledger: dead, watchdog: watchdog, instanceID: "dead-ledger", configuration: Self.fast,
             logger: Logger(label: "test") { _ in log })
-        try await Self.whileRunning([watchdog, watch]) {
+        try await ServiceTesting.whileRunning([watchdog, watch], stopWithin: .seconds(3)) {
             try await Task.sleep(for: .milliseconds(300))
             #expect(watchdog.setManual(true)?.action == .enterFailsafe(.manual))
             // Several failed reads of the switch later, still on.
@@ -159,26 +159,5 @@ import TrafficPoliceCore
 
     static func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws -> Bool {
         try await QueueTesting.eventually(timeout: timeout, condition)
-    }
-
-    /// Runs `services` in a ServiceGroup around `body`, then shuts them down gracefully.
-    static func whileRunning(_ services: [any Service], _ body: () async throws -> Void) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services, gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "test")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                try await body()
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-            let started = ContinuousClock.now
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            #expect(ContinuousClock.now - started < .seconds(3), "the services stop promptly on graceful shutdown")
-        }
     }
 }

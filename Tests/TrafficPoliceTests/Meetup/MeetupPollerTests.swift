@@ -103,26 +103,9 @@ private final class MeetupWorld: Sendable {
     }
 }
 
-/// Runs the poller in a ServiceGroup around `body`, then shuts it down gracefully and checks that
-/// it stopped promptly.
+/// Runs the poller around `body`; it must stop within 2 s of graceful shutdown.
 private func whileRunning(_ poller: MeetupPoller, _ body: () async throws -> Void) async throws {
-    let group = ServiceGroup(
-        configuration: .init(
-            services: [poller], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "test")))
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        do {
-            try await body()
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
-            throw error
-        }
-        let started = ContinuousClock.now
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-        #expect(ContinuousClock.now - started < .seconds(2), "the poller stops promptly on graceful shutdown")
-    }
+    try await ServiceTesting.whileRunning([poller], stopWithin: .seconds(2), body)
 }
 
 private func parsed(_ job: QueueJob) throws -> MeetupRSVPDelivery {
