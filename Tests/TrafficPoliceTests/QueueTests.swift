@@ -96,15 +96,16 @@ import TrafficPoliceCore
 
     @Test func aJobWhoseWorkerDiedIsTakenOverAfterTheVisibilityTimeout() async throws {
         try await TestServers.withRedis(poolSize: 2) { redis in
-            // Long enough that a loaded machine cannot pass it between the two reads below.
-            let configuration = try QueueTesting.configuration(visibility: .seconds(4))
+            // Long enough that a loaded machine cannot pass it between the two reads below (a CI run
+            // once stalled more than 4 s there, with the whole suite on 2 cores).
+            let configuration = try QueueTesting.configuration(visibility: .seconds(10))
             try await QueueTesting.withQueue(redis, configuration) { queue in
                 _ = try await queue.enqueue(QueueTesting.delivery("orphan"))
                 let held = try #require(try await QueueTesting.nextJobs(queue, consumer: "dies").first)
                 // Within the visibility timeout no one else gets it.
                 #expect(try await queue.nextJobs(consumer: "survivor", count: 10).isEmpty)
                 #expect(try await queue.stats().inFlight == 1)
-                try await Task.sleep(for: .milliseconds(4050))
+                try await Task.sleep(for: .milliseconds(10_050))
                 let taken = try #require(try await QueueTesting.nextJobs(queue, consumer: "survivor").first)
                 #expect(taken.id == held.id)
                 #expect(taken.deliveries == 2)
