@@ -134,7 +134,11 @@ public struct TrafficPoliceDaemon {
         let notifier = SystemdNotifierService(
             readiness: readiness,
             status: {
-                let depth = (try? await queue.stats()).map { String($0.depth) } ?? "unknown (Redis unreachable)"
+                // While the last ping went unanswered, asking Redis would hold the line for a command timeout.
+                let unreachable = "unknown (Redis unreachable)"
+                let depth =
+                    watchdog.health.firstMissAt != nil
+                    ? unreachable : (try? await queue.stats()).map { String($0.depth) } ?? unreachable
                 let alerts = redAlerts.statusFragment
                 let mode = watchdog.isFailsafe ? "FAIL-SAFE (\(watchdog.status))" : readiness.isReady ? "open" : "starting"
                 return "mode=\(mode) queue=\(depth) spool=\(spool.count)"

@@ -103,6 +103,9 @@ public struct EventDesk: Sendable {
         // first attempt stopped before the ledger write.
         try await ledger.recordReservation(
             event: event, platform: platform, orderID: orderID, result: result, source: source)
+        Self.noteOrder(
+            result.outcome.rawValue, event: event, platform: platform, orderID: orderID, quantity: result.quantity,
+            source: source, repeated: result.duplicate)
         if !result.duplicate, result.excess > 0 {
             Self.noteAbsorbed(event: event, platform: platform, orderID: orderID, excess: result.excess)
         }
@@ -147,6 +150,9 @@ public struct EventDesk: Sendable {
                 event: event, platform: platform, order: order, change: "released", enteredRedAlert: false,
                 source: source)
         }
+        Self.noteOrder(
+            result.rawValue, event: event, platform: platform, orderID: orderID, quantity: 0, source: source,
+            repeated: result == .alreadyReleased)
         return result
     }
 
@@ -174,6 +180,10 @@ public struct EventDesk: Sendable {
         try await ledger.recordAmendment(
             event: event, platform: platform, order: result.order, change: result.change.rawValue,
             enteredRedAlert: result.enteredRedAlert, source: source)
+        Self.noteOrder(
+            result.change.rawValue, event: event, platform: platform, orderID: orderID,
+            quantity: result.order.quantity, source: source,
+            repeated: [.duplicate, .stale, .unchanged].contains(result.change))
         if result.excess > 0 {
             Self.noteAbsorbed(event: event, platform: platform, orderID: orderID, excess: result.excess)
         }
