@@ -118,7 +118,9 @@ public struct TrafficPoliceDaemon {
                 guard !watchdog.isFailsafe else { return .failsafe }
                 return try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID)
             },
-            readiness: { readiness.isReady }, logger: logger.with(label: "admin"))
+            readiness: { readiness.isReady },
+            dashboard: .live(desk: desk, queue: queue, localFailsafe: { watchdog.isFailsafe ? watchdog.status : nil }),
+            logger: logger.with(label: "admin"))
         var workerConfiguration = QueueWorkers.Configuration()
         workerConfiguration.concurrency = configuration.queue.workers
         let workers = QueueWorkers(

@@ -342,6 +342,18 @@ public struct Ledger: Sendable {
         return records
     }
 
+    /// The event's absorbed and overbooked platform orders (tombstones left out), newest first,
+    /// at most `limit`: what the dashboard lists for the operator.
+    public func flaggedOrders(_ id: EventID, limit: Int = 50) async throws -> [OrderRecord] {
+        try await postgres.query(
+            """
+            SELECT platform, platform_order_id, \(Self.orderColumns) FROM orders
+            WHERE event_id = $1 AND outcome IN ('absorbed', 'overbooked') AND quantity > 0
+            ORDER BY created_at DESC, platform_order_id LIMIT $2
+            """, [id.rawValue, max(limit, 0)]
+        ).map { try Self.orderRecord($0, event: id) }
+    }
+
     /// The event's counters as the ledger alone implies them: what Redis is rebuilt from.
     public func eventStock(_ id: EventID) async throws -> EventStock {
         guard let event = try await event(id) else { throw LedgerError.eventNotFound(id) }
