@@ -57,8 +57,9 @@ struct LiveFeed: Sendable {
     /// One event in the `text/event-stream` format: every line of `data` on a `data:` line of its own.
     static func event(_ name: String, data: String) -> String {
         var text = "event: \(name)\n"
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
-            text += "data: \(line.replacingOccurrences(of: "\r", with: ""))\n"
+        let lines = data.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        for line in lines.split(separator: "\n", omittingEmptySubsequences: false) {
+            text += "data: \(line)\n"
         }
         return text + "\n"
     }
