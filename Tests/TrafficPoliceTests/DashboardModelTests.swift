@@ -69,7 +69,8 @@ import TrafficPoliceCore
         #expect(check(origin: "https://ops.example.org", host: nil) != .allowed)
         #expect(check(site: "cross-site") != .allowed)
         #expect(check(site: "same-site") != .allowed)
-        #expect(CSRFGuard.setCookie(token).contains("HttpOnly") && CSRFGuard.setCookie(token).contains("SameSite=Strict"))
+        #expect(CSRFGuard.setCookie(token) == "tp_dashboard_csrf=\(token); Path=/dashboard; HttpOnly; SameSite=Strict")
+        #expect(CSRFGuard.setCookie(token, secure: true).hasSuffix("; SameSite=Strict; Secure"))
     }
 
     @Test func formsDecodeIntoActions() throws {
@@ -132,6 +133,25 @@ import TrafficPoliceCore
         #expect(bar.segments.map(\.filledPercent) == [50, 0, 0, 20])
         #expect(SplitBar.percent(1, of: 3) == 33.3)
         #expect(SplitBar.percent(5, of: 0) == 0 && SplitBar.percent(9, of: 4) == 100)
+    }
+
+    @Test func theSalesChartIsCumulativePerChannelWithFencedChanges() throws {
+        let start = 1_800_000_000.0
+        let sales = [
+            SalesPoint(channel: "luma", at: start, tickets: 2), SalesPoint(channel: "eventbrite", at: start + 5, tickets: 1),
+            SalesPoint(channel: "luma", at: start + 10, tickets: 3),
+        ]
+        let grow = CapacityChangeRecord(
+            id: 1, platform: .luma, kind: .grow, capacity: 40, fence: 7, createdAt: Date(timeIntervalSince1970: start + 5))
+        let chart = try #require(SalesChart(sales: sales, changes: [grow], capacity: 100, softCap: 90))
+        #expect(chart.series.map(\.channel) == ["eventbrite", "luma"])
+        #expect(chart.series.map(\.total) == [1, 5])
+        #expect(chart.series.last?.points == "0.0,200.0 0.0,200.0 0.0,196.0 600.0,196.0 600.0,190.0 600.0,190.0")
+        #expect(chart.series.first?.points == "0.0,200.0 300.0,200.0 300.0,198.0 600.0,198.0")
+        #expect(chart.markers == [.init(x: 300, kind: "grow", label: "2027-01-15T08:00:05Z fence 7: grow luma capacity 40")])
+        #expect(chart.softCapY == 20)
+        #expect(chart.from == "2027-01-15T08:00:00Z" && chart.to == "2027-01-15T08:00:10Z")
+        #expect(SalesChart(sales: [], changes: [], capacity: 10, softCap: 9) == nil)
     }
 
     @Test func serverSentEventsPutEachLineOnADataLine() {

@@ -112,6 +112,8 @@ struct DashboardServerTests {
                 #expect(text.contains(figure), "\(figure)")
             }
             #expect(text.contains("Luma 4/30"))
+            #expect(text.contains(#"<svg class="chart""#) && text.contains(#"<polyline class="ch-luma""#))
+            #expect(!text.contains(#"<polyline class="ch-meetup""#))
             #expect(text.contains(#"data-src="/dashboard/events/\#(world.event.rawValue)/live""#))
             #expect(!text.contains("FAIL-SAFE") && !text.contains("RED ALERT"))
 

@@ -80,9 +80,10 @@ public struct CSRFGuard: Sendable, Hashable {
         }.joined()
     }
 
-    /// The `Set-Cookie` value that hands a token to the browser (only the dashboard's paths see it).
-    public static func setCookie(_ token: String) -> String {
-        "\(cookieName)=\(token); Path=/dashboard; HttpOnly; SameSite=Strict"
+    /// The `Set-Cookie` value that hands a token to the browser (only the dashboard's paths see it);
+    /// `secure` when the proxy says the browser came over HTTPS.
+    public static func setCookie(_ token: String, secure: Bool = false) -> String {
+        "\(cookieName)=\(token); Path=/dashboard; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
     }
 
     static func isWellFormed(_ token: String) -> Bool {

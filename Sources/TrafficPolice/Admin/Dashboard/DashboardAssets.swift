@@ -76,6 +76,13 @@ enum DashboardAssets {
         .notice.refused { border-left-color: var(--red); }
         .confirm { font-size: 1.15rem; font-weight: 600; }
         tr.outcome-overbooked td { color: var(--red); }
+        .chart { width: 100%; height: 14rem; background: #fff; border-radius: .3rem; }
+        .chart polyline { fill: none; stroke-width: 2; vector-effect: non-scaling-stroke; stroke: var(--box_office); }
+        .chart polyline.ch-eventbrite { stroke: var(--eventbrite); } .chart polyline.ch-luma { stroke: var(--luma); }
+        .chart polyline.ch-meetup { stroke: var(--meetup); }
+        .chart line { stroke-width: 1; vector-effect: non-scaling-stroke; }
+        .chart line.soft-cap { stroke: var(--red); stroke-dasharray: 6 4; }
+        .chart line.change { stroke: #bbb; } .chart line.change.red_alert { stroke: var(--red); stroke-width: 2; }
         @media (max-width: 40rem) {
           main { padding: .5rem; } .figures > div { min-width: 45%; } th, td { padding: .3rem; }
           .actions form { flex-direction: column; align-items: stretch; }

@@ -100,6 +100,14 @@ enum DashboardPages {
                      "\(state.sold)"], numeric: [2, 3, 4], into: &html)
             }
         }
+        html.element("h2", text: "Sales over time")
+        if let chart = SalesChart(
+            sales: board.sales, changes: board.capacityChanges, capacity: event.capacity, softCap: event.softCap)
+        {
+            salesChart(chart, into: &html)
+        } else {
+            html.element("p", ["class": "muted"], text: "No sale yet.")
+        }
         html.element("h2", text: "Absorbed and overbooked orders")
         if board.flaggedOrders.isEmpty {
             html.element("p", ["class": "muted"], text: "None.")
@@ -281,6 +289,34 @@ enum DashboardPages {
                 html.element("li", ["class": "ch-\(segment.channel)"], text: "\(segment.label) \(segment.sold)/\(segment.allocation)")
             }
         }
+    }
+
+    /// The chart as inline SVG: a line per channel, the soft cap dashed, a marker per capacity change.
+    private static func salesChart(_ chart: SalesChart, into html: inout HTML) {
+        let summary = chart.series.map { "\($0.label) \($0.total)" }.joined(separator: ", ")
+        html.element(
+            "svg",
+            ["class": "chart", "viewBox": "0 0 \(Int(SalesChart.width)) \(Int(SalesChart.height))",
+             "preserveAspectRatio": "none", "role": "img", "aria-label": "Tickets sold over time: \(summary)"]
+        ) { html in
+            html.element(
+                "line", ["class": "soft-cap", "x1": "0", "x2": "\(SalesChart.width)", "y1": "\(chart.softCapY)", "y2": "\(chart.softCapY)"]
+            ) { $0.element("title", text: "soft cap") }
+            for marker in chart.markers {
+                html.element(
+                    "line", ["class": "change \(marker.kind)", "x1": "\(marker.x)", "x2": "\(marker.x)", "y1": "0", "y2": "\(SalesChart.height)"]
+                ) { $0.element("title", text: marker.label) }
+            }
+            for series in chart.series {
+                html.element("polyline", ["class": "ch-\(series.channel)", "points": series.points]) {
+                    $0.element("title", text: "\(series.label): \(series.total)")
+                }
+            }
+        }
+        html.element(
+            "p", ["class": "muted"],
+            text: "\(chart.from) to \(chart.to) UTC. Dashed: the soft cap. Vertical lines: capacity changes "
+                + "(hover for the fencing token).")
     }
 
     private static func failsafeSwitchForm(_ state: FailsafeState, form: FormContext, into html: inout HTML) {

@@ -233,8 +233,11 @@ struct Session: Sendable {
     let token: String
     let isNew: Bool
     let operatorHint: String?
+    /// The browser came over HTTPS (the proxy's `X-Forwarded-Proto`): the cookie is `Secure`.
+    let secure: Bool
 
     init(_ request: ServerRequest) {
+        secure = request.header("x-forwarded-proto")?.lowercased() == "https"
         let existing = CSRFGuard.token(inCookieHeader: request.head.headers[canonicalForm: "cookie"].joined(separator: "; "))
         token = existing ?? CSRFGuard.newToken()
         isNew = existing == nil
@@ -254,7 +257,7 @@ struct Session: Sendable {
             name: "content-security-policy",
             value: "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
                 + "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-        if isNew { response.headers.add(name: "set-cookie", value: CSRFGuard.setCookie(token)) }
+        if isNew { response.headers.add(name: "set-cookie", value: CSRFGuard.setCookie(token, secure: secure)) }
         return response
     }
 }

@@ -44,11 +44,12 @@ public struct DashboardSource: Sendable {
                 async let flagged = ledger.flaggedOrders(id)
                 async let reconciliations = ledger.reconciliations(id, limit: 1)
                 async let changes = ledger.capacityChanges(id, limit: capacityHistory)
+                async let sales = ledger.salesTimeline(id)
                 async let stats = queue?.stats()
                 return EventBoard(
                     snapshot: snapshot, flaggedOrders: try await flagged, queue: try? await stats,
                     lastReconciliation: try await reconciliations.first, capacityChanges: try await changes,
-                    failsafe: await failsafe())
+                    sales: try await sales, failsafe: await failsafe())
             },
             failsafe: failsafe,
             setFailsafeSwitch: { try await ledger.setFailsafeSwitch(on: $0, by: $1, reason: $2) })

@@ -25,18 +25,21 @@ public struct EventBoard: Sendable, Hashable {
     public var lastReconciliation: ReconciliationRecord?
     /// The newest capacity changes, newest last.
     public var capacityChanges: [CapacityChangeRecord]
+    /// Tickets held per channel by the second they were sold, oldest first (the sales chart).
+    public var sales: [SalesPoint]
     public var failsafe: FailsafeState
 
     public init(
         snapshot: EventSnapshot, flaggedOrders: [OrderRecord] = [], queue: QueueStats? = nil,
         lastReconciliation: ReconciliationRecord? = nil, capacityChanges: [CapacityChangeRecord] = [],
-        failsafe: FailsafeState = FailsafeState(overview: nil)
+        sales: [SalesPoint] = [], failsafe: FailsafeState = FailsafeState(overview: nil)
     ) {
         self.snapshot = snapshot
         self.flaggedOrders = flaggedOrders
         self.queue = queue
         self.lastReconciliation = lastReconciliation
         self.capacityChanges = capacityChanges
+        self.sales = sales
         self.failsafe = failsafe
     }
 }
