@@ -100,21 +100,16 @@ enum DashboardPages {
                      "\(state.sold)"], numeric: [2, 3, 4], into: &html)
             }
         }
-        html.element("h2", text: "Sales over time")
-        if let chart = SalesChart(
+        let chart = SalesChart(
             sales: board.sales, changes: board.capacityChanges, capacity: event.capacity, softCap: event.softCap)
-        {
+        section("Sales over time", chart, missing: "No sale yet.", into: &html) { chart, html in
             salesChart(chart, into: &html)
-        } else {
-            html.element("p", ["class": "muted"], text: "No sale yet.")
         }
-        html.element("h2", text: "Absorbed and overbooked orders")
-        if board.flaggedOrders.isEmpty {
-            html.element("p", ["class": "muted"], text: "None.")
-        } else {
+        let flagged = board.flaggedOrders.isEmpty ? nil : board.flaggedOrders
+        section("Absorbed and overbooked orders", flagged, missing: "None.", into: &html) { orders, html in
             html.element("table") { html in
                 row(["Platform", "Order", "Tickets", "Outcome", "Excess", "Released"], header: true, into: &html)
-                for order in board.flaggedOrders {
+                for order in orders {
                     row(
                         [order.channel.name, order.orderID, "\(order.quantity)", order.outcome.rawValue, "\(order.excess)",
                          order.released ? "yes" : "no"], numeric: [2, 4], rowClass: "outcome-\(order.outcome.rawValue)",
@@ -122,8 +117,8 @@ enum DashboardPages {
                 }
             }
         }
-        html.element("h2", text: "Queue (all events)")
-        if let queue = board.queue {
+        section("Queue (all events)", board.queue, missing: "The queue could not be read.", warn: true, into: &html) {
+            queue, html in
             html.element("dl", ["class": "figures"]) { html in
                 for (label, value) in [
                     ("Waiting", queue.depth), ("In flight", queue.inFlight), ("Retrying", queue.delayed),
@@ -132,11 +127,8 @@ enum DashboardPages {
                     figure(label, into: &html) { $0.text("\(value)") }
                 }
             }
-        } else {
-            html.element("p", ["class": "warn"], text: "The queue could not be read.")
         }
-        html.element("h2", text: "Last reconciliation")
-        if let run = board.lastReconciliation {
+        section("Last reconciliation", board.lastReconciliation, missing: "None recorded yet.", into: &html) { run, html in
             html.element("dl", ["class": "figures"]) { html in
                 figure("Outcome", into: &html) { $0.text(run.outcome + (run.dryRun ? " (dry run)" : "")) }
                 figure("Finished", into: &html) { $0.text(run.finishedAt ?? "?") }
@@ -148,17 +140,13 @@ enum DashboardPages {
                 html.element("p", ["class": "warn"], text: "\(platform) unreadable: \(error)")
             }
             if !run.detail.isEmpty { html.element("p", text: run.detail) }
-        } else {
-            html.element("p", ["class": "muted"], text: "None recorded yet.")
         }
-        html.element("h2", text: "Capacity changes")
-        if board.capacityChanges.isEmpty {
-            html.element("p", ["class": "muted"], text: "None yet.")
-        } else {
+        let changes = board.capacityChanges.isEmpty ? nil : board.capacityChanges.suffix(15).reversed()
+        section("Capacity changes", changes, missing: "None yet.", into: &html) { changes, html in
             html.element("table") { html in
                 row(["When (UTC)", "Kind", "Platform", "Capacity", "Sold", "Moved", "Fence", "Confirmed", "Detail"],
                     header: true, into: &html)
-                for change in board.capacityChanges.suffix(15).reversed() {
+                for change in changes {
                     let platform = change.fromPlatform.map { "\($0.rawValue) → " } ?? ""
                     row(
                         [DashboardBanner.iso(change.createdAt), change.kind.rawValue,
@@ -167,6 +155,19 @@ enum DashboardPages {
                          change.confirmed ? "yes" : "no", change.detail], numeric: [3, 4, 5, 6], into: &html)
                 }
             }
+        }
+    }
+
+    /// A titled part of the live view: `content` with the value, or the `missing` note without one.
+    private static func section<Value>(
+        _ title: String, _ value: Value?, missing: String, warn: Bool = false, into html: inout HTML,
+        _ content: (Value, inout HTML) -> Void
+    ) {
+        html.element("h2", text: title)
+        if let value {
+            content(value, &html)
+        } else {
+            html.element("p", ["class": warn ? "warn" : "muted"], text: missing)
         }
     }
 
