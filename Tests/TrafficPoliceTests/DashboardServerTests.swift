@@ -117,7 +117,9 @@ struct DashboardServerTests {
             #expect(text.contains(#"data-src="/dashboard/events/\#(world.event.rawValue)/live""#))
             #expect(!text.contains("FAIL-SAFE") && !text.contains("RED ALERT"))
 
-            #expect(try await world.get("/dashboard/events/no-such-\(UUID().uuidString.prefix(6).lowercased())").status == 404)
+            let unknown = "/dashboard/events/no-such-\(UUID().uuidString.prefix(6).lowercased())"
+            #expect(try await world.get(unknown).status == 404)
+            #expect(try await world.get(unknown + "/live").status == 404)
             let css = try await world.get("/dashboard/assets/dashboard.css")
             #expect(css.status == 200 && css.header("content-type")?.hasPrefix("text/css") == true)
             #expect(Self.text(try await world.get("/dashboard/assets/live.js")).contains("new EventSource"))

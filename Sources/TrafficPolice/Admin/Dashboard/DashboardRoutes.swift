@@ -64,6 +64,11 @@ struct DashboardRoutes: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "cache-control", value: "no-store")
         headers.add(name: "x-accel-buffering", value: "no")  // nginx: pass each event on at once
+        do {
+            _ = try await snapshot(id)
+        } catch {
+            return .error(failure(error, id), failure(error, id) == .notFound ? "event_not_found" : "unavailable", message(error, id))
+        }
         guard request.head.method == .GET else {
             return .text(.ok, [], contentType: "text/event-stream")
         }
