@@ -93,6 +93,9 @@ import TrafficPoliceCore
         let off = try DashboardAction.failsafe(FormFields(["operator": "bo", "state": "off", "reason": "", "confirm": "yes"])).get()
         #expect(off.kind == .failsafe(on: false, reason: nil) && off.confirmed)
         #expect(throws: DashboardFormError.self) { try DashboardAction.failsafe(FormFields(["operator": "bo", "state": "maybe"])).get() }
+        let reconcile = try DashboardAction.reconcile(FormFields(["operator": " cy ", "confirm": "yes"])).get()
+        #expect(reconcile == DashboardAction(kind: .reconcile, operatorName: "cy", confirmed: true))
+        #expect(throws: DashboardFormError.self) { try DashboardAction.reconcile(FormFields(["confirm": "yes"])).get() }
     }
 
     @Test func bannersSayWhatWhenAndWhy() throws {

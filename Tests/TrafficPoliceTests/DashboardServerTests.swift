@@ -62,7 +62,7 @@ struct DashboardServerTests {
 
     static func withWorld(
         configure: (inout AdminServer.Configuration) -> Void = { _ in }, ledger: Ledger? = nil,
-        _ body: (World) async throws -> Void
+        reconciliations: DashboardReconciliations? = nil, _ body: (World) async throws -> Void
     ) async throws {
         try await TestStack.with { stack in
             let event = try TestServers.eventID("dash")
@@ -78,7 +78,7 @@ struct DashboardServerTests {
             let admin = AdminServer(
                 configuration: configuration, registry: export.registry, snapshot: { try await desk.snapshot($0) },
                 sell: { try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID) },
-                dashboard: .live(desk: desk, queue: nil), metricsFactory: export.factory,
+                dashboard: .live(desk: desk, queue: nil, reconciliations: reconciliations), metricsFactory: export.factory,
                 logger: Logger(label: "test.dashboard") { _ in logs })
             try await withRunningService(admin, listening: admin.listening) {
                 try await body(World(stack: stack, event: event, path: path, logs: logs))
@@ -189,7 +189,8 @@ struct DashboardServerTests {
     }
 
     @Test func failsafeRefusesTheSaleAndShowsItsBanner() async throws {
-        try await Self.withWorld { world in
+        let runner = DashboardReconciliations(reconcile: { _ in .agrees }, logger: Logger(label: "test"))
+        try await Self.withWorld(reconciliations: runner) { world in
             try await world.stack.ledger.setMode(.failsafe, event: world.event)
             _ = try await world.stack.reservations.setMode(.failsafe, event: world.event)
             let token = try await world.token()
@@ -200,6 +201,9 @@ struct DashboardServerTests {
             #expect(try await world.ledgerSold() == 0)
             let page = Self.text(try await world.get(world.eventPath, token: token))
             #expect(page.contains(#"class="banner failsafe""#) && page.contains("FAIL-SAFE"))
+            let reconcile = try await world.post(
+                "\(world.eventPath)/reconcile", [("operator", "ana"), ("confirm", "yes")], token: token)
+            #expect(reconcile.status == 423)
         }
     }
 
@@ -257,6 +261,46 @@ struct DashboardServerTests {
                 if !admitted { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(admitted)
+        }
+    }
+
+    @Test func aReconciliationIsStartedOncePerEventWithTheToken() async throws {
+        let calls = Locked<[String]>([])
+        let release = Locked(false)
+        let runnerLogs = LogCapture()
+        let runner = DashboardReconciliations(
+            reconcile: { event in
+                calls.withLock { $0.append(event.rawValue) }
+                while !release.value { try await Task.sleep(for: .milliseconds(10)) }
+                return .agrees
+            }, logger: Logger(label: "test.reconcile") { _ in runnerLogs })
+        let running = Task { await runner.run() }
+        defer { running.cancel() }
+        try await Self.withWorld(reconciliations: runner) { world in
+            let target = "\(world.eventPath)/reconcile"
+            let token = try await world.token()
+            #expect(try await world.post(target, [("operator", "ana"), ("confirm", "yes")], token: nil).status == 403)
+            let asked = try await world.post(target, [("operator", "ana")], token: token)
+            #expect(asked.status == 200 && Self.text(asked).contains("Reconcile now"))
+            #expect(try await world.post(target, [("confirm", "yes")], token: token).status == 400)  // no operator
+            #expect(calls.value.isEmpty)
+
+            #expect(try await world.post(target, [("operator", "ana"), ("confirm", "yes")], token: token).status == 202)
+            #expect(try await eventually { calls.value == [world.event.rawValue] })
+            #expect(try await world.post(target, [("operator", "bo"), ("confirm", "yes")], token: token).status == 409)
+            let started = world.logs.entries.filter { $0.message == "reconciliation started" }
+            #expect(started.count == 1 && started.first?.fields["OPERATOR"] == "ana")
+            release.withLock { $0 = true }
+            #expect(try await eventually { runnerLogs.entries.contains { $0.message == "reconciliation from the dashboard finished" } })
+            #expect(runnerLogs.entries.first?.fields["OUTCOME"] == "agrees")
+            #expect(try await world.post(target, [("operator", "bo"), ("confirm", "yes")], token: token).status == 202)
+            #expect(try await eventually { calls.value.count == 2 })
+        }
+        try await Self.withWorld { world in
+            let token = try await world.token()
+            let refused = try await world.post(
+                "\(world.eventPath)/reconcile", [("operator", "ana"), ("confirm", "yes")], token: token)
+            #expect(refused.status == 503)  // no reconciliations on this server
         }
     }
 

@@ -33,6 +33,8 @@ public struct DashboardAction: Sendable, Hashable {
         case sell(BoxOfficeSale)
         /// The operators' fail-safe switch, on or off, with the reason given.
         case failsafe(on: Bool, reason: String?)
+        /// Reconcile the event with the platforms now.
+        case reconcile
     }
 
     public var kind: Kind
@@ -85,6 +87,11 @@ public struct DashboardAction: Sendable, Hashable {
             DashboardAction(
                 kind: .failsafe(on: on, reason: reason?.isEmpty == false ? reason : nil), operatorName: operatorName,
                 confirmed: form["confirm"] == "yes"))
+    }
+
+    /// A reconciliation form: `operator`, `confirm`.
+    public static func reconcile(_ form: FormFields) -> Result<DashboardAction, DashboardFormError> {
+        named(form).map { DashboardAction(kind: .reconcile, operatorName: $0, confirmed: form["confirm"] == "yes") }
     }
 
     private static func named(_ form: FormFields) -> Result<String, DashboardFormError> {

@@ -66,6 +66,15 @@ enum DashboardPages {
                     operatorField(form, into: &html)
                     html.element("button", ["type": "submit"], text: "Sell…")
                 }
+                html.element("h2", text: "Reconciliation")
+                html.element(
+                    "p", text: "Reads every order of each linked platform (throttled, after everything else) and fixes "
+                        + "what the ledger missed; the report appears under Last reconciliation.")
+                html.element("form", ["method": "post", "action": "\(eventPath(id))/reconcile"]) { html in
+                    form.hidden(into: &html)
+                    operatorField(form, into: &html)
+                    html.element("button", ["type": "submit"], text: "Reconcile now…")
+                }
                 failsafeSwitchForm(board.failsafe, form: form, into: &html)
             }
         }
@@ -195,6 +204,19 @@ enum DashboardPages {
                     hidden("sale_id", sale.saleID, into: &html)
                     hidden("confirm", "yes", into: &html)
                     html.element("button", ["type": "submit", "class": "danger"], text: "Confirm the sale")
+                    html.text(" ")
+                    html.element("a", ["href": eventPath(id)], text: "Cancel")
+                }
+            case .reconcile:
+                let id = event?.id ?? ""
+                html.element(
+                    "p", ["class": "confirm"],
+                    text: "Reconcile \(event?.name ?? id) with the platforms now, asked by \(action.operatorName)?")
+                html.element("form", ["method": "post", "action": "\(eventPath(id))/reconcile"]) { html in
+                    form.hidden(into: &html)
+                    hidden("operator", action.operatorName, into: &html)
+                    hidden("confirm", "yes", into: &html)
+                    html.element("button", ["type": "submit"], text: "Reconcile now")
                     html.text(" ")
                     html.element("a", ["href": eventPath(id)], text: "Cancel")
                 }

@@ -7,8 +7,9 @@ import TrafficPoliceCore
 ///
 /// `GET /dashboard` (events list), `GET /dashboard/events/{id}` (event page), `GET
 /// /dashboard/events/{id}/live` (Server-Sent Events), `POST /dashboard/events/{id}/sales` (a
-/// box-office sale, confirmed on a second page), `POST /dashboard/failsafe` (the operators' switch,
-/// likewise), `GET /dashboard/assets/{name}`. Every POST needs the session's CSRF token and a
+/// box-office sale, confirmed on a second page), `POST /dashboard/events/{id}/reconcile` (a
+/// reconciliation, likewise), `POST /dashboard/failsafe` (the operators' switch, likewise),
+/// `GET /dashboard/assets/{name}`. Every POST needs the session's CSRF token and a
 /// same-origin request (403 otherwise) and is logged with the operator's name.
 struct DashboardRoutes: Sendable {
     let source: DashboardSource
@@ -25,6 +26,7 @@ struct DashboardRoutes: Sendable {
             Route(.GET, "/dashboard/events/{id}", name: "dashboard_event", handler: event),
             Route(.GET, "/dashboard/events/{id}/live", name: "dashboard_live", handler: live),
             Route(.POST, "/dashboard/events/{id}/sales", name: "dashboard_sale", handler: sale),
+            Route(.POST, "/dashboard/events/{id}/reconcile", name: "dashboard_reconcile", handler: reconcile),
             Route(.POST, "/dashboard/failsafe", name: "dashboard_failsafe", handler: failsafe),
             Route(.GET, "/dashboard/assets/{name}", name: "dashboard_asset", handler: asset),
         ]
@@ -153,6 +155,46 @@ struct DashboardRoutes: Sendable {
                 logger.notice("box-office sale refused: fail-safe", metadata: fields)
                 return session.page(
                     .locked, DashboardPages.outcome("Not sold: fail-safe", "\(id.rawValue) is in fail-safe; no box-office sale is allowed.", success: false, back: back))
+            }
+        }
+    }
+
+    private func reconcile(_ request: ServerRequest) async -> ServerResponse {
+        guard let id = try? EventID(request.parameter ?? "") else {
+            return Session(request).page(.badRequest, DashboardPages.outcome("Bad event id", "No such event id.", success: false, back: DashboardPages.root))
+        }
+        let back = DashboardPages.eventPath(id.rawValue)
+        return await guarded(request, action: "reconciliation", event: id) { form, session in
+            let action: DashboardAction
+            switch DashboardAction.reconcile(form) {
+            case .failure(let error):
+                return session.page(.badRequest, DashboardPages.outcome("Not started", error.message, success: false, back: back))
+            case .success(let decoded): action = decoded
+            }
+            let event: EventSnapshot
+            do {
+                event = try await snapshot(id)
+            } catch {
+                return session.page(failure(error, id), DashboardPages.outcome("Not started", message(error, id), success: false, back: back))
+            }
+            guard action.confirmed else {
+                return session.page(.ok, DashboardPages.confirmation(action, event: event, form: session.form))
+            }
+            guard let start = source.reconcile else {
+                return session.page(.serviceUnavailable, DashboardPages.outcome("Not started", "This server does not reconcile (no workers).", success: false, back: back))
+            }
+            if DashboardBanner.failsafe(await source.failsafe(), eventMode: event.mode) != nil {
+                return session.page(.locked, DashboardPages.outcome("Not started: fail-safe", "Recovery from fail-safe reconciles by itself.", success: false, back: back))
+            }
+            let fields: Logger.Metadata = ["EVENT_ID": "\(id.rawValue)", "OPERATOR": "\(action.operatorName)", "SOURCE": "dashboard"]
+            switch start(id, action.operatorName) {
+            case .started:
+                logger.notice("reconciliation started", metadata: fields)
+                return session.page(.accepted, DashboardPages.outcome("Reconciliation started", "The report appears on the event's page when it is done.", success: true, back: back))
+            case .alreadyRunning:
+                return session.page(.conflict, DashboardPages.outcome("Already running", "A reconciliation of \(id.rawValue) is running.", success: false, back: back))
+            case .unavailable:
+                return session.page(.serviceUnavailable, DashboardPages.outcome("Not started", "The daemon is shutting down.", success: false, back: back))
             }
         }
     }
