@@ -44,7 +44,7 @@ enum DashboardAssets {
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         .muted { color: #666; font-size: .9em; }
         .warn { color: var(--red); font-weight: 600; }
-        .badge { display: inline-block; padding: .1rem .5rem; border-radius: 1rem; font-size: .85em; background: #ddd; }
+        .badge { display: inline-block; white-space: nowrap; padding: .1rem .5rem; border-radius: 1rem; font-size: .85em; background: #ddd; }
         .badge.mode-open { background: #d7f0dc; } .badge.mode-red_alert, .badge.mode-failsafe { background: var(--red); color: #fff; }
         .badge.mode-closed { background: #444; color: #fff; }
         .banner { padding: .9rem 1rem; margin: .75rem 0; border-radius: .3rem; color: #fff; font-size: 1.05rem; }
@@ -55,14 +55,12 @@ enum DashboardAssets {
         .figures > div { background: #fff; padding: .4rem .8rem; border-radius: .3rem; min-width: 8rem; }
         dt { font-size: .8em; color: #666; } dd { margin: 0; font-size: 1.3rem; font-variant-numeric: tabular-nums; }
         .bar { display: flex; height: 1.4rem; background: #e6e6e6; border-radius: .2rem; overflow: hidden; min-width: 8rem; }
-        .seg { height: 100%; opacity: .35; position: relative; border-right: 1px solid #fff; }
-        .seg .fill { height: 100%; }
-        .seg.ch-eventbrite, .seg.ch-eventbrite .fill { background: var(--eventbrite); }
-        .seg.ch-luma, .seg.ch-luma .fill { background: var(--luma); }
-        .seg.ch-meetup, .seg.ch-meetup .fill { background: var(--meetup); }
-        .seg.ch-box_office, .seg.ch-box_office .fill { background: var(--box_office); }
-        .seg .fill { opacity: 1; filter: brightness(.8); }
-        .seg { opacity: 1; background-image: linear-gradient(rgba(255,255,255,.6), rgba(255,255,255,.6)); }
+        .seg { height: 100%; border-right: 1px solid #fff; background-color: var(--box_office);
+          background-image: linear-gradient(rgba(255,255,255,.65), rgba(255,255,255,.65)); }
+        .seg .fill { height: 100%; background-color: var(--box_office); }
+        .seg.ch-eventbrite, .seg.ch-eventbrite .fill { background-color: var(--eventbrite); }
+        .seg.ch-luma, .seg.ch-luma .fill { background-color: var(--luma); }
+        .seg.ch-meetup, .seg.ch-meetup .fill { background-color: var(--meetup); }
         .legend { list-style: none; padding: 0; margin: .3rem 0; display: flex; flex-wrap: wrap; gap: .8rem; font-size: .85em; }
         .legend li::before { content: ""; display: inline-block; width: .8em; height: .8em; margin-right: .3em; background: var(--box_office); }
         .legend li.ch-eventbrite::before { background: var(--eventbrite); } .legend li.ch-luma::before { background: var(--luma); }
