@@ -49,9 +49,7 @@ struct DashboardRoutes: Sendable {
 
     private func event(_ request: ServerRequest) async -> ServerResponse {
         let session = Session(request)
-        guard let id = try? EventID(request.parameter ?? "") else {
-            return session.page(.badRequest, DashboardPages.outcome("Bad event id", "No such event id.", success: false, back: DashboardPages.root))
-        }
+        guard let id = try? EventID(request.parameter ?? "") else { return Self.badEventID(session) }
         do {
             return session.page(.ok, DashboardPages.eventPage(try await source.board(id), form: session.form))
         } catch {
@@ -98,17 +96,10 @@ struct DashboardRoutes: Sendable {
     // MARK: - Actions
 
     private func sale(_ request: ServerRequest) async -> ServerResponse {
-        guard let id = try? EventID(request.parameter ?? "") else {
-            return Session(request).page(.badRequest, DashboardPages.outcome("Bad event id", "No such event id.", success: false, back: DashboardPages.root))
-        }
-        let back = DashboardPages.eventPath(id.rawValue)
-        return await guarded(request, action: "box-office sale", event: id) { form, session in
-            let action: DashboardAction
-            switch DashboardAction.sale(form, newSaleID: BoxOfficeSale.newSaleID) {
-            case .failure(let error):
-                return session.page(.badRequest, DashboardPages.outcome("Not sold", error.message, success: false, back: back))
-            case .success(let decoded): action = decoded
-            }
+        await eventAction(
+            request, action: "box-office sale", refused: "Not sold",
+            decode: { DashboardAction.sale($0, newSaleID: BoxOfficeSale.newSaleID) }
+        ) { id, back, action, session in
             guard case .sell(let sale) = action.kind else { return session.page(.badRequest, HTML()) }
             guard action.confirmed else {
                 do {
@@ -160,17 +151,9 @@ struct DashboardRoutes: Sendable {
     }
 
     private func reconcile(_ request: ServerRequest) async -> ServerResponse {
-        guard let id = try? EventID(request.parameter ?? "") else {
-            return Session(request).page(.badRequest, DashboardPages.outcome("Bad event id", "No such event id.", success: false, back: DashboardPages.root))
-        }
-        let back = DashboardPages.eventPath(id.rawValue)
-        return await guarded(request, action: "reconciliation", event: id) { form, session in
-            let action: DashboardAction
-            switch DashboardAction.reconcile(form) {
-            case .failure(let error):
-                return session.page(.badRequest, DashboardPages.outcome("Not started", error.message, success: false, back: back))
-            case .success(let decoded): action = decoded
-            }
+        await eventAction(
+            request, action: "reconciliation", refused: "Not started", decode: DashboardAction.reconcile
+        ) { id, back, action, session in
             let event: EventSnapshot
             do {
                 event = try await snapshot(id)
@@ -201,13 +184,10 @@ struct DashboardRoutes: Sendable {
 
     private func failsafe(_ request: ServerRequest) async -> ServerResponse {
         let back = DashboardPages.root
-        return await guarded(request, action: "fail-safe switch", event: nil) { form, session in
-            let action: DashboardAction
-            switch DashboardAction.failsafe(form) {
-            case .failure(let error):
-                return session.page(.badRequest, DashboardPages.outcome("Not changed", error.message, success: false, back: back))
-            case .success(let decoded): action = decoded
-            }
+        return await guarded(
+            request, action: "fail-safe switch", event: nil, refused: "Not changed", back: back,
+            decode: DashboardAction.failsafe
+        ) { action, session in
             guard case .failsafe(let on, let reason) = action.kind else { return session.page(.badRequest, HTML()) }
             guard action.confirmed else {
                 return session.page(.ok, DashboardPages.confirmation(action, event: nil, form: session.form))
@@ -235,10 +215,30 @@ struct DashboardRoutes: Sendable {
         }
     }
 
-    /// Checks the form's content type and the CSRF rule, then runs `body`; a refusal is logged.
+    /// An action on the event in the path: a bad id is 400, then as ``guarded(_:action:event:refused:back:decode:_:)``;
+    /// `body` gets the id and the event page's path.
+    private func eventAction(
+        _ request: ServerRequest, action: String, refused: String,
+        decode: (FormFields) -> Result<DashboardAction, DashboardFormError>,
+        _ body: (EventID, String, DashboardAction, Session) async -> ServerResponse
+    ) async -> ServerResponse {
+        guard let id = try? EventID(request.parameter ?? "") else { return Self.badEventID(Session(request)) }
+        let back = DashboardPages.eventPath(id.rawValue)
+        return await guarded(request, action: action, event: id, refused: refused, back: back, decode: decode) {
+            await body(id, back, $0, $1)
+        }
+    }
+
+    private static func badEventID(_ session: Session) -> ServerResponse {
+        session.page(.badRequest, DashboardPages.outcome("Bad event id", "No such event id.", success: false, back: DashboardPages.root))
+    }
+
+    /// Checks the form's content type and the CSRF rule (a refusal is logged), decodes the action
+    /// (400 titled `refused` when the form is invalid), then runs `body`.
     private func guarded(
-        _ request: ServerRequest, action: String, event: EventID?,
-        _ body: (FormFields, Session) async -> ServerResponse
+        _ request: ServerRequest, action: String, event: EventID?, refused: String, back: String,
+        decode: (FormFields) -> Result<DashboardAction, DashboardFormError>,
+        _ body: (DashboardAction, Session) async -> ServerResponse
     ) async -> ServerResponse {
         let session = Session(request)
         let mediaType = request.header("content-type")?.split(separator: ";").first?.trimmingASCIISpaces.lowercased()
@@ -259,7 +259,12 @@ struct DashboardRoutes: Sendable {
                 ])
             return session.page(.forbidden, DashboardPages.outcome("Refused", reason, success: false, back: DashboardPages.root))
         }
-        return await body(form, session)
+        switch decode(form) {
+        case .failure(let error):
+            return session.page(.badRequest, DashboardPages.outcome(refused, error.message, success: false, back: back))
+        case .success(let decoded):
+            return await body(decoded, session)
+        }
     }
 
     private func failure(_ error: any Error, _ id: EventID?) -> HTTPResponseStatus {
