@@ -178,6 +178,14 @@ final class RawClient: Sendable {
         try? await channel.close()
     }
 
+    /// Everything received and not yet taken by ``response(timeout:)``, as text (a streamed body included).
+    var receivedText: String { String(decoding: received.value.bytes, as: UTF8.self) }
+
+    /// Waits until the text received so far satisfies `condition`; false when the time ran out first.
+    func waitForText(timeout: Duration = .seconds(5), _ condition: (String) -> Bool) async throws -> Bool {
+        try await eventually(timeout: timeout) { condition(receivedText) }
+    }
+
     private static func parse(_ bytes: [UInt8]) -> (RawResponse, Int)? {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard bytes.count >= 4,

@@ -107,6 +107,12 @@ public struct TrafficPoliceDaemon {
             sink: FailoverSink(
                 queue: queue, spool: spool, failsafe: { watchdog.isFailsafe }, logger: logger.with(label: "intake")),
             readiness: { readiness.isReady }, logger: logger.with(label: "intake"))
+        // Reconciliations an operator starts from the dashboard (where workers run).
+        let dashboardReconciliations = runsWorkers
+            ? DashboardReconciliations(
+                reconciler: Reconciler(
+                    desk: desk, gateway: gateway, locks: EventLock(redis: redis), logger: logger.with(label: "reconcile")),
+                logger: logger.with(label: "admin")) : nil
         var adminConfiguration = AdminServer.Configuration()
         adminConfiguration.socket = sockets.admin
         adminConfiguration.limits = intake.configuration.limits
@@ -118,7 +124,11 @@ public struct TrafficPoliceDaemon {
                 guard !watchdog.isFailsafe else { return .failsafe }
                 return try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID)
             },
-            readiness: { readiness.isReady }, logger: logger.with(label: "admin"))
+            readiness: { readiness.isReady },
+            dashboard: .live(
+                desk: desk, queue: queue, localFailsafe: { watchdog.isFailsafe ? watchdog.status : nil },
+                reconciliations: dashboardReconciliations),
+            logger: logger.with(label: "admin"))
         var workerConfiguration = QueueWorkers.Configuration()
         workerConfiguration.concurrency = configuration.queue.workers
         let workers = QueueWorkers(
@@ -193,6 +203,7 @@ public struct TrafficPoliceDaemon {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])
             + background.map { .init(service: $0) }
+            + (dashboardReconciliations.map { [.init(service: $0)] } ?? [])
             + [.init(service: watchdog), .init(service: failsafeSwitch), .init(service: failsafe), .init(service: drain)]
             + [.init(service: intake), .init(service: gate), .init(service: notifier)]
         let group = ServiceGroup(

@@ -342,6 +342,39 @@ public struct Ledger: Sendable {
         return records
     }
 
+    /// The event's absorbed and overbooked platform orders (tombstones left out), newest first,
+    /// at most `limit`: what the dashboard lists for the operator.
+    public func flaggedOrders(_ id: EventID, limit: Int = 50) async throws -> [OrderRecord] {
+        try await postgres.query(
+            """
+            SELECT platform, platform_order_id, \(Self.orderColumns) FROM orders
+            WHERE event_id = $1 AND outcome IN ('absorbed', 'overbooked') AND quantity > 0
+            ORDER BY created_at DESC, platform_order_id LIMIT $2
+            """, [id.rawValue, max(limit, 0)]
+        ).map { try Self.orderRecord($0, event: id) }
+    }
+
+    /// Tickets held now per channel (`eventbrite`, …, `box_office`), by the second they were sold,
+    /// oldest first, at most the last `limit` seconds that saw a sale: the dashboard's sales chart.
+    public func salesTimeline(_ id: EventID, limit: Int = 2000) async throws -> [SalesPoint] {
+        try await postgres.query(
+            """
+            SELECT channel, at, tickets FROM (
+                SELECT channel, extract(epoch FROM second)::float8 AS at, sum(quantity)::int AS tickets
+                FROM (
+                    SELECT platform AS channel, date_trunc('second', created_at) AS second, quantity FROM orders
+                    WHERE event_id = $1 AND outcome <> 'overbooked' AND released_at IS NULL AND quantity > 0
+                    UNION ALL
+                    SELECT 'box_office', date_trunc('second', created_at), quantity FROM box_office_sales
+                    WHERE event_id = $1
+                ) sales GROUP BY channel, second ORDER BY second DESC LIMIT $2
+            ) newest ORDER BY at, channel
+            """, [id.rawValue, max(limit, 0)]
+        ).map { row in
+            SalesPoint(channel: try row.decode("channel"), at: try row.decode("at"), tickets: try row.decode("tickets"))
+        }
+    }
+
     /// The event's counters as the ledger alone implies them: what Redis is rebuilt from.
     public func eventStock(_ id: EventID) async throws -> EventStock {
         guard let event = try await event(id) else { throw LedgerError.eventNotFound(id) }

@@ -13,6 +13,8 @@ public struct ReconciliationRecord: Sendable, Hashable {
     public var unreadable: [String: String]
     public var outcome: String
     public var detail: String
+    /// When the run finished (ISO 8601, UTC).
+    public var finishedAt: String? = nil
 }
 
 extension Ledger {
@@ -45,7 +47,8 @@ extension Ledger {
         let rows = try await postgres.query(
             """
             SELECT dry_run, orders_read::text AS orders_read, drift_count, fixed, remaining,
-                unreadable::text AS unreadable, outcome, detail
+                unreadable::text AS unreadable, outcome, detail,
+                to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at
             FROM reconciliations WHERE event_id = $1 ORDER BY id DESC LIMIT $2
             """, [event.rawValue, limit])
         return try rows.map { row in
@@ -55,7 +58,7 @@ extension Ledger {
                 driftCount: try row.decode("drift_count"), fixed: try row.decode("fixed"),
                 remaining: try row.decode("remaining"),
                 unreadable: try Self.decodeJSON(try row.decode("unreadable")), outcome: try row.decode("outcome"),
-                detail: try row.decode("detail"))
+                detail: try row.decode("detail"), finishedAt: row["finished_at"])
         }
     }
 

@@ -30,6 +30,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private var state = State.idle
     private var closeAfterAnswer = false
+    /// Writes a streamed body; cancelled when the connection closes or the server shuts down.
+    private var streaming: Task<Void, Never>?
     private let router: Router
     private let limits: HTTPServerLimits
     private let metrics: HTTPServerMetrics
@@ -145,6 +147,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 "request refused",
                 metadata: ["method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)"])
         }
+        if let chunks = response.stream, request.method != .HEAD {
+            stream(chunks, head: response, to: request, context: context)
+            return
+        }
         var headers = response.headers
         headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
         if close {
@@ -169,6 +175,46 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         if close {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+    }
+
+    /// Writes a streamed body chunk by chunk, each flushed and awaited (so a slow reader holds the
+    /// stream back instead of filling memory), then ends the response and closes the connection.
+    private func stream(
+        _ chunks: AsyncStream<ByteBuffer>, head response: ServerResponse, to request: HTTPRequestHead,
+        context: ChannelHandlerContext
+    ) {
+        var headers = response.headers
+        headers.remove(name: "content-length")
+        headers.replaceOrAdd(name: "connection", value: "close")
+        state = .closing
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers))),
+            promise: nil)
+        let channel = context.channel
+        streaming = Task {
+            for await chunk in chunks {
+                do {
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(chunk))).get()
+                } catch {
+                    break
+                }
+            }
+            try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+            try? await channel.close().get()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is EndStreamsEvent {
+            streaming?.cancel()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        streaming?.cancel()
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -198,3 +244,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         }
     }
 }
+
+/// Fired at every connection when the server shuts down: a streamed response ends at once (the
+/// pipelining handler's quiesce would wait for it forever, until the grace period ran out).
+struct EndStreamsEvent: Sendable {}

@@ -7,11 +7,29 @@ public struct ServerResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ByteBuffer
+    /// When set, `body` is ignored and the body is streamed instead: the head goes out without a
+    /// Content-Length (chunked), each chunk is written and flushed as it comes, and the connection
+    /// closes when the stream finishes. The stream is cancelled when the client goes away or the
+    /// server shuts down (e.g. Server-Sent Events).
+    public var stream: AsyncStream<ByteBuffer>?
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+    public init(
+        status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(),
+        stream: AsyncStream<ByteBuffer>? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = stream
+    }
+
+    /// A streamed response: see ``stream``.
+    public static func streaming(
+        _ status: HTTPResponseStatus, contentType: String, headers: HTTPHeaders = [:], _ chunks: AsyncStream<ByteBuffer>
+    ) -> ServerResponse {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-type", value: contentType)
+        return ServerResponse(status: status, headers: headers, stream: chunks)
     }
 
     /// A JSON response from an `Encodable` value (keys sorted, so output is stable).

@@ -63,6 +63,7 @@ struct UnixHTTPServer: Sendable {
             }
             channel.close(promise: nil)
             for connection in open {
+                connection.pipeline.fireUserInboundEventTriggered(EndStreamsEvent())
                 connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
             let registry = self.registry
