@@ -63,7 +63,9 @@ struct DashboardServerTests {
 
     static func withWorld(
         configure: (inout AdminServer.Configuration) -> Void = { _ in }, ledger: Ledger? = nil,
-        reconciliations: DashboardReconciliations? = nil, _ body: (World) async throws -> Void
+        reconciliations: DashboardReconciliations? = nil,
+        rebalance: (@Sendable (EventID, String) async -> RebalanceRequests.Outcome)? = nil,
+        _ body: (World) async throws -> Void
     ) async throws {
         try await TestStack.with { stack in
             let event = try TestServers.eventID("dash")
@@ -76,10 +78,12 @@ struct DashboardServerTests {
             configure(&configuration)
             let desk = ledger.map { EventDesk(ledger: $0, reservations: stack.reservations) } ?? stack.desk
             let logs = LogCapture()
+            var source = DashboardSource.live(desk: desk, queue: nil, reconciliations: reconciliations)
+            source.rebalance = rebalance
             let admin = AdminServer(
                 configuration: configuration, registry: export.registry, snapshot: { try await desk.snapshot($0) },
                 sell: { try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID) },
-                dashboard: .live(desk: desk, queue: nil, reconciliations: reconciliations), metricsFactory: export.factory,
+                dashboard: source, metricsFactory: export.factory,
                 logger: Logger(label: "test.dashboard") { _ in logs })
             try await withRunningService(admin, listening: admin.listening) {
                 try await body(World(stack: stack, event: event, path: path, logs: logs))

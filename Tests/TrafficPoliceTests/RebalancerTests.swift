@@ -155,24 +155,29 @@ struct RebalancerFixture {
         Task { await curl.shutdown() }
     }
 
-    /// A rebalancer with short intervals: a pass every second, a 20 s horizon, moves from 1 ticket.
-    func rebalancer(movesQuota: Bool = true) throws -> Rebalancer {
+    /// A rebalancer with short intervals: a pass every second (unless `intervalMilliseconds` says
+    /// otherwise), a 20 s horizon, moves from 1 ticket; its log goes to `logs` when given.
+    func rebalancer(
+        movesQuota: Bool = true, intervalMilliseconds: Int64 = 1_000, triggerShare: Double = 0.8,
+        gate: WorkGate = WorkGate(), logs: LogCapture? = nil
+    ) throws -> Rebalancer {
         var configuration = Rebalancer.Configuration()
         configuration.watchInterval = .milliseconds(50)
         configuration.eventRefresh = .milliseconds(500)
         configuration.trigger = .init(
-            intervalMilliseconds: 1_000, triggerShare: 0.8, minimumGapMilliseconds: 200, velocityWindowMilliseconds: 5_000)
+            intervalMilliseconds: intervalMilliseconds, triggerShare: triggerShare, minimumGapMilliseconds: 200,
+            velocityWindowMilliseconds: 5_000)
         configuration.policy = .init(
             horizonSeconds: 20, minimumReserve: 2, minimumTransferTickets: 1, minimumTransferShare: try Ratio(partsPerMillion: 0),
             movesQuota: movesQuota)
         configuration.confirmInterval = .milliseconds(100)
         let event = self.event
         configuration.selection = { $0.id == event }  // the ledger is shared with other tests
-        var logger = Logger(label: "test.rebalancer")
-        logger.logLevel = .notice
+        var logger = logs.map { logs in Logger(label: "test.rebalancer") { _ in logs } } ?? Logger(label: "test.rebalancer")
+        logger.logLevel = logs == nil ? .notice : .info
         return Rebalancer(
             desk: stack.desk, publisher: CapacityPublisher(gateway: gateway), locks: EventLock(redis: stack.redis),
-            configuration: configuration, logger: logger)
+            gate: gate, configuration: configuration, logger: logger)
     }
 
     /// Sells one order on the platform (simulator) and applies it as a worker would; false when the platform refused.

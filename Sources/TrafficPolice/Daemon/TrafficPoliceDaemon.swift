@@ -113,6 +113,13 @@ public struct TrafficPoliceDaemon {
                 reconciler: Reconciler(
                     desk: desk, gateway: gateway, locks: EventLock(redis: redis), logger: logger.with(label: "reconcile")),
                 logger: logger.with(label: "admin")) : nil
+        let redAlerts = RedAlertBoard()
+        // The rebalancer runs where the workers do; operators may ask it for a pass from the dashboard.
+        let rebalancer = runsWorkers
+            ? Rebalancer(
+                desk: desk, publisher: CapacityPublisher(gateway: gateway), locks: EventLock(redis: redis),
+                board: redAlerts, gate: publishGate, configuration: Self.rebalancerConfiguration(configuration.rebalancer),
+                logger: logger.with(label: "rebalancer"), ready: { await readiness.wait() }) : nil
         var adminConfiguration = AdminServer.Configuration()
         adminConfiguration.socket = sockets.admin
         adminConfiguration.limits = intake.configuration.limits
@@ -127,7 +134,7 @@ public struct TrafficPoliceDaemon {
             readiness: { readiness.isReady },
             dashboard: .live(
                 desk: desk, queue: queue, localFailsafe: { watchdog.isFailsafe ? watchdog.status : nil },
-                reconciliations: dashboardReconciliations),
+                reconciliations: dashboardReconciliations, rebalancer: rebalancer),
             logger: logger.with(label: "admin"))
         var workerConfiguration = QueueWorkers.Configuration()
         workerConfiguration.concurrency = configuration.queue.workers
@@ -140,7 +147,6 @@ public struct TrafficPoliceDaemon {
         let gate = StartupGate(
             listening: [intake.listening, admin.listening], redis: redis, postgres: postgres, readiness: readiness,
             logger: logger)
-        let redAlerts = RedAlertBoard()
         let notifier = SystemdNotifierService(
             readiness: readiness,
             status: {
@@ -193,12 +199,8 @@ public struct TrafficPoliceDaemon {
                     gateway: gateway, ledger: desk.ledger, sink: queue, configuration: poll,
                     logger: logger.with(label: "meetup-poller"), ready: { await readiness.wait() }))
         }
-        if runsWorkers {
-            background.append(
-                Rebalancer(
-                    desk: desk, publisher: CapacityPublisher(gateway: gateway), locks: EventLock(redis: redis),
-                    board: redAlerts, gate: publishGate, configuration: Self.rebalancerConfiguration(configuration.rebalancer),
-                    logger: logger.with(label: "rebalancer"), ready: { await readiness.wait() }))
+        if let rebalancer {
+            background.append(rebalancer)
         }
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: admin)] + (runsWorkers ? [.init(service: workers)] : [])

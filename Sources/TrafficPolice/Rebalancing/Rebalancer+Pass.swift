@@ -17,9 +17,11 @@ extension Rebalancer {
 
     /// One pass over one event: lock, fence, plan, perform. Returns false when it failed (the
     /// watch then backs off); a pass another instance holds the lock for counts as done.
-    func pass(_ event: WatchedEvent, reason: RebalanceTrigger.Reason) async -> Bool {
+    /// `requestedBy`: the operator who asked for it (logged as `OPERATOR`).
+    func pass(_ event: WatchedEvent, reason: RebalanceTrigger.Reason, requestedBy: String? = nil) async -> Bool {
         let id = event.record.id
         var metadata: Logger.Metadata = ["EVENT_ID": "\(id.rawValue)", "REASON": "\(reason.rawValue)"]
+        if let requestedBy { metadata["OPERATOR"] = "\(requestedBy)" }
         let lease: EventLock.Lease
         do {
             guard let taken = try await locks.acquire(id, ttl: configuration.lockTTL) else { return true }

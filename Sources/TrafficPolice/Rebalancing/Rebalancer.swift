@@ -16,6 +16,9 @@ import TrafficPoliceCore
 /// plan's steps in order through the ``CapacityPublisher`` (throttled, capacity-push lane) and the
 /// fenced transfer script; every capacity change goes to the ledger with its fencing token.
 ///
+/// An operator may ask for a pass of one event now (``requestPass(of:by:)``, the dashboard's
+/// "Rebalance now"): it runs at the next look, like any pass, with reason `operator`.
+///
 /// Several daemons may run it against the same Redis: the lock makes one pass per event at a time,
 /// and the fence makes a pass that lost its lock move nothing.
 public actor Rebalancer: Service {
@@ -59,6 +62,8 @@ public actor Rebalancer: Service {
     /// What the rebalancer knows of each event between passes.
     var watches: [EventID: EventWatch] = [:]
     private var events: [EventID: WatchedEvent] = [:]
+    /// The passes operators asked for, run at the next look.
+    private var requests = RebalanceRequests()
 
     /// An event the rebalancer watches: its record and where it is listed.
     struct WatchedEvent: Sendable {
@@ -111,12 +116,21 @@ public actor Rebalancer: Service {
                     logger.notice("rebalancer paused for fail-safe; it reads every platform back afterwards")
                     watches = [:]
                 }
+                for request in requests.takeAll() {
+                    logger.notice(
+                        "rebalance pass asked by an operator dropped: fail-safe (recovery publishes every allocation again)",
+                        metadata: request.metadata)
+                }
                 try? await Task.sleep(for: configuration.watchInterval)
                 continue
             }
             if now >= nextRefresh {
                 await refreshEvents()
                 nextRefresh = now + milliseconds(configuration.eventRefresh)
+            }
+            for request in requests.takeAll() {
+                guard !Task.isCancelled else { return }
+                await runRequested(request)
             }
             for id in events.keys.sorted() {
                 guard !Task.isCancelled else { return }
@@ -161,10 +175,51 @@ public actor Rebalancer: Service {
             counters, softCap: event.record.policy.softCap, published: watch.published,
             linked: Set(event.listings.keys), at: now)
         watches[id] = watch
-        guard let reason, now >= watch.retryAt, gate.tryEnter() else { return }
-        let succeeded = await pass(event, reason: reason)
+        guard let reason, now >= watch.retryAt else { return }
+        _ = await runPass(event, reason: reason)
+    }
+
+    /// Asks for a pass of `event` now on behalf of `operatorName` (the dashboard's "Rebalance now").
+    /// It runs at the next look (within ``Configuration/watchInterval``), under the event's lock and
+    /// fence like any pass, even while failed passes back off; a request while one waits for the
+    /// event joins it. Refused for an event this rebalancer does not look after (the ledger is read
+    /// again first, for an event created or linked since the last read) and in fail-safe.
+    public func requestPass(of event: EventID, by operatorName: String) async -> RebalanceRequests.Outcome {
+        if events[event] == nil, gate.isOpen { await refreshEvents() }
+        let outcome = requests.request(event, by: operatorName, watched: events[event] != nil, failsafe: !gate.isOpen)
+        logger.notice(
+            "rebalance pass asked by an operator",
+            metadata: RebalanceRequests.Request(event: event, requestedBy: operatorName).metadata.merging(
+                ["OUTCOME": "\(outcome.rawValue)"]) { $1 })
+        return outcome
+    }
+
+    /// Runs a pass an operator asked for, unless the event is no longer looked after or fail-safe began.
+    private func runRequested(_ request: RebalanceRequests.Request) async {
+        guard let event = events[request.event] else {
+            logger.notice("rebalance pass asked by an operator dropped: the event is no longer watched", metadata: request.metadata)
+            return
+        }
+        switch await runPass(event, reason: .operatorRequest, requestedBy: request.requestedBy) {
+        case nil:
+            logger.notice("rebalance pass asked by an operator dropped: fail-safe", metadata: request.metadata)
+        case let succeeded?:
+            logger.notice(
+                "rebalance pass asked by an operator ran",
+                metadata: request.metadata.merging(["OUTCOME": "\(succeeded ? "done" : "failed")"]) { $1 })
+        }
+    }
+
+    /// Runs one pass through the publish gate and books it (the trigger's last pass, failures and
+    /// backoff). Whether it succeeded; nil when the gate is closed (fail-safe) and nothing ran.
+    private func runPass(
+        _ event: WatchedEvent, reason: RebalanceTrigger.Reason, requestedBy: String? = nil
+    ) async -> Bool? {
+        let id = event.record.id
+        guard gate.tryEnter() else { return nil }
+        let succeeded = await pass(event, reason: reason, requestedBy: requestedBy)
         gate.leave()
-        var after = watches[id] ?? watch
+        var after = watches[id] ?? EventWatch(trigger: RebalanceTrigger(configuration: configuration.trigger))
         after.trigger.passed(at: now)
         if succeeded {
             after.failures = 0
@@ -177,6 +232,7 @@ public actor Rebalancer: Service {
             after.retryAt = now + backoff
         }
         watches[id] = after
+        return succeeded
     }
 
     /// Announces red alert the first time the counters show it, and leaves the board when the mode changes.
@@ -210,6 +266,13 @@ public actor Rebalancer: Service {
     /// Time since `instant`, in milliseconds.
     func elapsed(since instant: ContinuousClock.Instant) -> Int64 {
         milliseconds(instant.duration(to: clock.now))
+    }
+}
+
+extension RebalanceRequests.Request {
+    /// The fields a request's log lines carry.
+    var metadata: Logger.Metadata {
+        ["EVENT_ID": "\(event.rawValue)", "OPERATOR": "\(requestedBy)", "REASON": "\(RebalanceTrigger.Reason.operatorRequest.rawValue)"]
     }
 }
 

@@ -33,9 +33,11 @@ public struct RebalanceTrigger: Sendable, Hashable {
         }
     }
 
-    /// Why a pass is due.
+    /// Why a pass is due (`operatorRequest`: an operator asked for it, see ``RebalanceRequests``;
+    /// never returned by ``observe(_:softCap:published:linked:at:)``).
     public enum Reason: String, Sendable, Hashable {
         case closing, trigger, interval
+        case operatorRequest = "operator"
     }
 
     public let configuration: Configuration

@@ -35,6 +35,8 @@ public struct DashboardAction: Sendable, Hashable {
         case failsafe(on: Bool, reason: String?)
         /// Reconcile the event with the platforms now.
         case reconcile
+        /// Run a rebalancing pass of the event now.
+        case rebalance
     }
 
     public var kind: Kind
@@ -91,7 +93,17 @@ public struct DashboardAction: Sendable, Hashable {
 
     /// A reconciliation form: `operator`, `confirm`.
     public static func reconcile(_ form: FormFields) -> Result<DashboardAction, DashboardFormError> {
-        named(form).map { DashboardAction(kind: .reconcile, operatorName: $0, confirmed: form["confirm"] == "yes") }
+        named(.reconcile, form)
+    }
+
+    /// A rebalancing form: `operator`, `confirm`.
+    public static func rebalance(_ form: FormFields) -> Result<DashboardAction, DashboardFormError> {
+        named(.rebalance, form)
+    }
+
+    /// An action that needs nothing but the operator's name.
+    private static func named(_ kind: Kind, _ form: FormFields) -> Result<DashboardAction, DashboardFormError> {
+        named(form).map { DashboardAction(kind: kind, operatorName: $0, confirmed: form["confirm"] == "yes") }
     }
 
     private static func named(_ form: FormFields) -> Result<String, DashboardFormError> {

@@ -41,8 +41,9 @@ enum DashboardPages {
         }
     }
 
-    /// An event's page: the live part (replaced by Server-Sent Events) and the actions.
-    static func eventPage(_ board: EventBoard, form: FormContext) -> HTML {
+    /// An event's page: the live part (replaced by Server-Sent Events) and the actions
+    /// ("Rebalance now" only when `rebalance`: this daemon runs a rebalancer).
+    static func eventPage(_ board: EventBoard, form: FormContext, rebalance: Bool = false) -> HTML {
         let id = board.snapshot.id
         return page(title: board.snapshot.name, script: true) { html in
             html.element("p", ["class": "crumbs"]) { html in
@@ -66,14 +67,17 @@ enum DashboardPages {
                     operatorField(form, into: &html)
                     html.element("button", ["type": "submit"], text: "Sell…")
                 }
-                html.element("h2", text: "Reconciliation")
-                html.element(
-                    "p", text: "Reads every order of each linked platform (throttled, after everything else) and fixes "
-                        + "what the ledger missed; the report appears under Last reconciliation.")
-                html.element("form", ["method": "post", "action": "\(eventPath(id))/reconcile"]) { html in
-                    form.hidden(into: &html)
-                    operatorField(form, into: &html)
-                    html.element("button", ["type": "submit"], text: "Reconcile now…")
+                actionForm(
+                    "Reconciliation",
+                    "Reads every order of each linked platform (throttled, after everything else) and fixes "
+                        + "what the ledger missed; the report appears under Last reconciliation.",
+                    action: "\(eventPath(id))/reconcile", button: "Reconcile now…", form: form, into: &html)
+                if rebalance {
+                    actionForm(
+                        "Rebalancing",
+                        "Runs a rebalancing pass now instead of at the next interval: unsold allocation moves from "
+                            + "slow platforms to fast ones; the changes appear under the capacity changes.",
+                        action: "\(eventPath(id))/rebalance", button: "Rebalance now…", form: form, into: &html)
                 }
                 failsafeSwitchForm(board.failsafe, form: form, into: &html)
             }
@@ -209,17 +213,16 @@ enum DashboardPages {
                 }
             case .reconcile:
                 let id = event?.id ?? ""
-                html.element(
-                    "p", ["class": "confirm"],
-                    text: "Reconcile \(event?.name ?? id) with the platforms now, asked by \(action.operatorName)?")
-                html.element("form", ["method": "post", "action": "\(eventPath(id))/reconcile"]) { html in
-                    form.hidden(into: &html)
-                    hidden("operator", action.operatorName, into: &html)
-                    hidden("confirm", "yes", into: &html)
-                    html.element("button", ["type": "submit"], text: "Reconcile now")
-                    html.text(" ")
-                    html.element("a", ["href": eventPath(id)], text: "Cancel")
-                }
+                confirmForm(
+                    "Reconcile \(event?.name ?? id) with the platforms now, asked by \(action.operatorName)?",
+                    action: "\(eventPath(id))/reconcile", button: "Reconcile now", operatorName: action.operatorName,
+                    cancel: eventPath(id), form: form, into: &html)
+            case .rebalance:
+                let id = event?.id ?? ""
+                confirmForm(
+                    "Run a rebalancing pass of \(event?.name ?? id) now, asked by \(action.operatorName)?",
+                    action: "\(eventPath(id))/rebalance", button: "Rebalance now", operatorName: action.operatorName,
+                    cancel: eventPath(id), form: form, into: &html)
             case .failsafe(let on, let reason):
                 html.element(
                     "p", ["class": "confirm"],
@@ -238,6 +241,35 @@ enum DashboardPages {
                     html.element("a", ["href": event.map { eventPath($0.id) } ?? root], text: "Cancel")
                 }
             }
+        }
+    }
+
+    /// An event action's part of the page: a title, what it does, and its form (the operator's name).
+    private static func actionForm(
+        _ title: String, _ note: String, action: String, button: String, form: FormContext, into html: inout HTML
+    ) {
+        html.element("h2", text: title)
+        html.element("p", text: note)
+        html.element("form", ["method": "post", "action": action]) { html in
+            form.hidden(into: &html)
+            operatorField(form, into: &html)
+            html.element("button", ["type": "submit"], text: button)
+        }
+    }
+
+    /// The confirmation of an action that carries nothing but the operator's name.
+    private static func confirmForm(
+        _ question: String, action: String, button: String, operatorName: String, cancel: String, form: FormContext,
+        into html: inout HTML
+    ) {
+        html.element("p", ["class": "confirm"], text: question)
+        html.element("form", ["method": "post", "action": action]) { html in
+            form.hidden(into: &html)
+            hidden("operator", operatorName, into: &html)
+            hidden("confirm", "yes", into: &html)
+            html.element("button", ["type": "submit"], text: button)
+            html.text(" ")
+            html.element("a", ["href": cancel], text: "Cancel")
         }
     }
 

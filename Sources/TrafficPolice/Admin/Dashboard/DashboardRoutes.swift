@@ -8,7 +8,8 @@ import TrafficPoliceCore
 /// `GET /dashboard` (events list), `GET /dashboard/events/{id}` (event page), `GET
 /// /dashboard/events/{id}/live` (Server-Sent Events), `POST /dashboard/events/{id}/sales` (a
 /// box-office sale, confirmed on a second page), `POST /dashboard/events/{id}/reconcile` (a
-/// reconciliation, likewise), `POST /dashboard/failsafe` (the operators' switch, likewise),
+/// reconciliation, likewise), `POST /dashboard/events/{id}/rebalance` (a rebalancing pass, likewise;
+/// only where a rebalancer runs), `POST /dashboard/failsafe` (the operators' switch, likewise),
 /// `GET /dashboard/assets/{name}`. Every POST needs the session's CSRF token and a
 /// same-origin request (403 otherwise) and is logged with the operator's name.
 struct DashboardRoutes: Sendable {
@@ -27,6 +28,7 @@ struct DashboardRoutes: Sendable {
             Route(.GET, "/dashboard/events/{id}/live", name: "dashboard_live", handler: live),
             Route(.POST, "/dashboard/events/{id}/sales", name: "dashboard_sale", handler: sale),
             Route(.POST, "/dashboard/events/{id}/reconcile", name: "dashboard_reconcile", handler: reconcile),
+            Route(.POST, "/dashboard/events/{id}/rebalance", name: "dashboard_rebalance", handler: rebalance),
             Route(.POST, "/dashboard/failsafe", name: "dashboard_failsafe", handler: failsafe),
             Route(.GET, "/dashboard/assets/{name}", name: "dashboard_asset", handler: asset),
         ]
@@ -51,7 +53,8 @@ struct DashboardRoutes: Sendable {
         let session = Session(request)
         guard let id = try? EventID(request.parameter ?? "") else { return Self.badEventID(session) }
         do {
-            return session.page(.ok, DashboardPages.eventPage(try await source.board(id), form: session.form))
+            return session.page(
+                .ok, DashboardPages.eventPage(try await source.board(id), form: session.form, rebalance: source.rebalance != nil))
         } catch {
             return session.page(failure(error, id), DashboardPages.outcome("Unavailable", message(error, id), success: false, back: DashboardPages.root))
         }
@@ -151,24 +154,11 @@ struct DashboardRoutes: Sendable {
     }
 
     private func reconcile(_ request: ServerRequest) async -> ServerResponse {
-        await eventAction(
-            request, action: "reconciliation", refused: "Not started", decode: DashboardAction.reconcile
-        ) { id, back, action, session in
-            let event: EventSnapshot
-            do {
-                event = try await snapshot(id)
-            } catch {
-                return session.page(failure(error, id), DashboardPages.outcome("Not started", message(error, id), success: false, back: back))
-            }
-            guard action.confirmed else {
-                return session.page(.ok, DashboardPages.confirmation(action, event: event, form: session.form))
-            }
-            guard let start = source.reconcile else {
-                return session.page(.serviceUnavailable, DashboardPages.outcome("Not started", "This server does not reconcile (no workers).", success: false, back: back))
-            }
-            if DashboardBanner.failsafe(await source.failsafe(), eventMode: event.mode) != nil {
-                return session.page(.locked, DashboardPages.outcome("Not started: fail-safe", "Recovery from fail-safe reconciles by itself.", success: false, back: back))
-            }
+        await confirmedEventAction(
+            request, action: "reconciliation", refused: "Not started", decode: DashboardAction.reconcile,
+            hook: source.reconcile, notOffered: "This server does not reconcile (no workers).",
+            failsafe: "Recovery from fail-safe reconciles by itself."
+        ) { start, id, back, action, session in
             let fields: Logger.Metadata = ["EVENT_ID": "\(id.rawValue)", "OPERATOR": "\(action.operatorName)", "SOURCE": "dashboard"]
             switch start(id, action.operatorName) {
             case .started:
@@ -178,6 +168,37 @@ struct DashboardRoutes: Sendable {
                 return session.page(.conflict, DashboardPages.outcome("Already running", "A reconciliation of \(id.rawValue) is running.", success: false, back: back))
             case .unavailable:
                 return session.page(.serviceUnavailable, DashboardPages.outcome("Not started", "The daemon is shutting down.", success: false, back: back))
+            }
+        }
+    }
+
+    private func rebalance(_ request: ServerRequest) async -> ServerResponse {
+        await confirmedEventAction(
+            request, action: "rebalancing pass", refused: "Not requested", decode: DashboardAction.rebalance,
+            hook: source.rebalance, notOffered: "This server runs no rebalancer (no workers).",
+            failsafe: "No rebalancing pass runs in fail-safe; recovery publishes every allocation again."
+        ) { ask, id, back, action, session in
+            let outcome = await ask(id, action.operatorName)
+            let fields: Logger.Metadata = [
+                "EVENT_ID": "\(id.rawValue)", "OPERATOR": "\(action.operatorName)", "SOURCE": "dashboard",
+                "OUTCOME": "\(outcome.rawValue)",
+            ]
+            switch outcome {
+            case .requested, .alreadyPending:
+                logger.notice("rebalancing pass requested", metadata: fields)
+                let note = outcome == .requested ? "" : " (one was already waiting: this request joins it)"
+                return session.page(
+                    .accepted,
+                    DashboardPages.outcome(
+                        "Rebalancing pass requested",
+                        "A rebalancing pass of \(id.rawValue) was requested\(note); it runs within a second or so, and "
+                            + "what it changes appears under the capacity changes.", success: true, back: back))
+            case .unknownEvent:
+                logger.notice("rebalancing pass refused", metadata: fields)
+                return session.page(.conflict, DashboardPages.outcome("Not requested", "The rebalancer does not look after \(id.rawValue): it is listed on no platform.", success: false, back: back))
+            case .failsafe:
+                logger.notice("rebalancing pass refused", metadata: fields)
+                return session.page(.locked, DashboardPages.outcome("Not requested: fail-safe", "No rebalancing pass runs in fail-safe.", success: false, back: back))
             }
         }
     }
@@ -226,6 +247,34 @@ struct DashboardRoutes: Sendable {
         let back = DashboardPages.eventPath(id.rawValue)
         return await guarded(request, action: action, event: id, refused: refused, back: back, decode: decode) {
             await body(id, back, $0, $1)
+        }
+    }
+
+    /// An event action the source may not offer: 404 for an unknown event, 503 without the hook
+    /// (`notOffered`), the confirmation page, 423 in fail-safe (`failsafe`, the page's message),
+    /// then `perform` with the hook.
+    private func confirmedEventAction<Hook>(
+        _ request: ServerRequest, action: String, refused: String,
+        decode: (FormFields) -> Result<DashboardAction, DashboardFormError>, hook: Hook?, notOffered: String,
+        failsafe failsafeMessage: String, _ perform: (Hook, EventID, String, DashboardAction, Session) async -> ServerResponse
+    ) async -> ServerResponse {
+        await eventAction(request, action: action, refused: refused, decode: decode) { id, back, action, session in
+            let event: EventSnapshot
+            do {
+                event = try await snapshot(id)
+            } catch {
+                return session.page(failure(error, id), DashboardPages.outcome(refused, message(error, id), success: false, back: back))
+            }
+            guard let hook else {
+                return session.page(.serviceUnavailable, DashboardPages.outcome(refused, notOffered, success: false, back: back))
+            }
+            guard action.confirmed else {
+                return session.page(.ok, DashboardPages.confirmation(action, event: event, form: session.form))
+            }
+            if DashboardBanner.failsafe(await source.failsafe(), eventMode: event.mode) != nil {
+                return session.page(.locked, DashboardPages.outcome("\(refused): fail-safe", failsafeMessage, success: false, back: back))
+            }
+            return await perform(hook, id, back, action, session)
         }
     }
 

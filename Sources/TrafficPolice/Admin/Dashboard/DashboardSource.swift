@@ -15,19 +15,24 @@ public struct DashboardSource: Sendable {
     /// Starts reconciling one event in the background (`DashboardReconciliations.start`); nil: the
     /// dashboard cannot (an instance without workers).
     public var reconcile: (@Sendable (EventID, _ by: String) -> ReconcileStart)?
+    /// Asks the rebalancer for a pass of one event now (`Rebalancer.requestPass(of:by:)`); nil: the
+    /// dashboard does not offer it (an instance that runs no rebalancer).
+    public var rebalance: (@Sendable (EventID, _ by: String) async -> RebalanceRequests.Outcome)?
 
     public init(
         events: @escaping @Sendable () async throws -> [EventSnapshot],
         board: @escaping @Sendable (EventID) async throws -> EventBoard,
         failsafe: @escaping @Sendable () async -> FailsafeState,
         setFailsafeSwitch: (@Sendable (_ on: Bool, _ by: String, _ reason: String?) async throws -> FailsafeSwitch)?,
-        reconcile: (@Sendable (EventID, _ by: String) -> ReconcileStart)? = nil
+        reconcile: (@Sendable (EventID, _ by: String) -> ReconcileStart)? = nil,
+        rebalance: (@Sendable (EventID, _ by: String) async -> RebalanceRequests.Outcome)? = nil
     ) {
         self.events = events
         self.board = board
         self.failsafe = failsafe
         self.setFailsafeSwitch = setFailsafeSwitch
         self.reconcile = reconcile
+        self.rebalance = rebalance
     }
 
     /// How many capacity changes the event page reads.
@@ -35,10 +40,10 @@ public struct DashboardSource: Sendable {
 
     /// Reads Redis and the ledger through the desk, the queue's figures (when given), and this
     /// daemon's watchdog (`localFailsafe`: its status while in fail-safe, else nil); starts
-    /// reconciliations with `reconciliations` when given.
+    /// reconciliations with `reconciliations` and asks `rebalancer` for passes, when given.
     public static func live(
         desk: EventDesk, queue: DeliveryQueue?, localFailsafe: @escaping @Sendable () -> String? = { nil },
-        reconciliations: DashboardReconciliations? = nil
+        reconciliations: DashboardReconciliations? = nil, rebalancer: Rebalancer? = nil
     ) -> DashboardSource {
         let ledger = desk.ledger
         let failsafe: @Sendable () async -> FailsafeState = {
@@ -47,6 +52,10 @@ public struct DashboardSource: Sendable {
         var reconcile: (@Sendable (EventID, String) -> ReconcileStart)? = nil
         if let reconciliations {
             reconcile = { @Sendable id, by in reconciliations.start(id, by: by) }
+        }
+        var rebalance: (@Sendable (EventID, String) async -> RebalanceRequests.Outcome)? = nil
+        if let rebalancer {
+            rebalance = { @Sendable id, by in await rebalancer.requestPass(of: id, by: by) }
         }
         return DashboardSource(
             events: { try await desk.list(allowLedgerFallback: true) },
@@ -64,6 +73,7 @@ public struct DashboardSource: Sendable {
             },
             failsafe: failsafe,
             setFailsafeSwitch: { try await ledger.setFailsafeSwitch(on: $0, by: $1, reason: $2) },
-            reconcile: reconcile)
+            reconcile: reconcile,
+            rebalance: rebalance)
     }
 }
