@@ -249,6 +249,19 @@ def box_office_checks(a, board):
           rows == str(quantity) and box_office_sold(a) == sold + quantity, rows)
 
 
+def rebalance_checks(a, board):
+    """"Rebalance now…", confirmed: the page says it was requested and the daemon runs the pass."""
+    board.open_event()
+    board.submit("/rebalance", {"operator": "Dana Box"})
+    text = board.confirm()
+    check("Rebalance now, confirmed, is requested", "Rebalancing pass requested" in text, text[:160])
+
+    def ran():
+        with open(a.daemon_log, errors="replace") as log:
+            return any("rebalance pass asked by an operator ran" in line and "Dana Box" in line for line in log)
+    check("…and the daemon runs that pass (its log: asked by an operator ran)", eventually(ran, 10))
+
+
 def cross_site_checks(a, board, page, auth):
     """Another site's form, and a POST without the form's token, are refused and sell nothing."""
     before = box_office_sold(a)
@@ -303,7 +316,8 @@ def phone_checks(board):
 
 def main():
     p = argparse.ArgumentParser()
-    for name in ["dashboard", "evil", "user", "password", "control", "event", "bin", "screenshots", "proxy"]:
+    for name in ["dashboard", "evil", "user", "password", "control", "event", "bin", "screenshots", "proxy",
+                 "daemon-log"]:
         p.add_argument("--" + name, required=True)
     p.add_argument("--quick", action="store_true",
                    help="only the proxy's part: credentials, forwarding, the live stream, a sale, a cross-site form")
@@ -326,6 +340,7 @@ def main():
         box_office_checks(a, board)
         cross_site_checks(a, board, page, auth)
         if not a.quick:
+            rebalance_checks(a, board)
             failsafe_checks(a, board)
             phone_checks(board)
     except Exception as error:  # a step that could not run is a failed check, reported with the rest
