@@ -22,7 +22,8 @@ struct DashboardServerTests {
             var text = "GET \(target) HTTP/1.1\r\nHost: localhost\r\n"
             if let token { text += "Cookie: tp_dashboard_csrf=\(token)\r\n" }
             await client.send(text + "\r\n")
-            return try #require(try await client.response(), "\(target)")
+            // Generous: the events list covers every event of the shared test database.
+            return try #require(try await client.response(timeout: .seconds(15)), "\(target)")
         }
 
         /// A form POST; `token` goes in the cookie and (unless `formToken` says otherwise) the form.

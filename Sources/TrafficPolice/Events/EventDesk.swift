@@ -44,24 +44,46 @@ public struct EventDesk: Sendable {
     /// when missing), or the ledger's own figures with `source: ledger` when Redis cannot be read.
     public func snapshot(_ id: EventID, allowLedgerFallback: Bool = false) async throws -> EventSnapshot {
         guard let event = try await ledger.event(id) else { throw LedgerError.eventNotFound(id) }
-        let listings = try await ledger.listings(id)
+        return try await snapshot(event, listings: try await ledger.listings(id), allowLedgerFallback: allowLedgerFallback)
+    }
+
+    private func snapshot(_ event: EventRecord, listings: [Platform: Listing], allowLedgerFallback: Bool) async throws
+        -> EventSnapshot
+    {
         do {
-            var counters = try await liveCounters(id)
+            var counters = try await liveCounters(event.id)
             counters.capacity = event.policy.capacity
             return EventSnapshot(event: event, counters: counters, listings: listings, source: "redis")
         } catch ReservationError.redis where allowLedgerFallback {
-            let stock = try await ledger.eventStock(id)
+            let stock = try await ledger.eventStock(event.id)
             return EventSnapshot(event: event, counters: stock.counters, listings: listings, source: "ledger")
         }
     }
 
-    /// Every event, by id.
-    public func list(allowLedgerFallback: Bool = false) async throws -> [EventSnapshot] {
-        var snapshots: [EventSnapshot] = []
-        for event in try await ledger.events() {
-            snapshots.append(try await snapshot(event.id, allowLedgerFallback: allowLedgerFallback))
+    /// Every event, by id: the events and their listings in two queries, then the counters of up to
+    /// `concurrency` events at a time (pipelined on the Redis pool's connections).
+    public func list(allowLedgerFallback: Bool = false, concurrency: Int = 16) async throws -> [EventSnapshot] {
+        let events = try await ledger.events()
+        let listings = try await ledger.allListings()
+        var snapshots = [EventSnapshot?](repeating: nil, count: events.count)
+        try await withThrowingTaskGroup(of: (Int, EventSnapshot).self) { group in
+            var next = 0
+            func addNext() {
+                guard next < events.count else { return }
+                let index = next
+                let event = events[index]
+                next += 1
+                group.addTask {
+                    (index, try await snapshot(event, listings: listings[event.id] ?? [:], allowLedgerFallback: allowLedgerFallback))
+                }
+            }
+            for _ in 0..<max(concurrency, 1) { addNext() }
+            while let (index, snapshot) = try await group.next() {
+                snapshots[index] = snapshot
+                addNext()
+            }
         }
-        return snapshots
+        return snapshots.compactMap { $0 }
     }
 
     /// Rebuilds the event's Redis counters from the ledger alone.

@@ -64,14 +64,31 @@ public struct Ledger: Sendable {
             """, [id.rawValue])
         var result: [Platform: Listing] = [:]
         for row in rows {
-            guard let platform = Platform(rawValue: try row.decode("platform", as: String.self)) else {
-                throw LedgerError.corrupt("listing platform \(row["platform"] ?? "NULL")")
-            }
-            result[platform] = Listing(
-                platform: platform, allocation: try row.decode("allocation"), published: try row.decode("published"),
-                platformEventID: row["platform_event_id"], ticketClassID: row["ticket_class_id"])
+            let listing = try Self.listing(row)
+            result[listing.platform] = listing
         }
         return result
+    }
+
+    /// Every event's listings, in one query (the events list).
+    public func allListings() async throws -> [EventID: [Platform: Listing]] {
+        let rows = try await postgres.query(
+            "SELECT event_id, platform, allocation, published, platform_event_id, ticket_class_id FROM listings")
+        var result: [EventID: [Platform: Listing]] = [:]
+        for row in rows {
+            let listing = try Self.listing(row)
+            result[try EventID(try row.decode("event_id", as: String.self)), default: [:]][listing.platform] = listing
+        }
+        return result
+    }
+
+    private static func listing(_ row: PostgresRow) throws -> Listing {
+        guard let platform = Platform(rawValue: try row.decode("platform", as: String.self)) else {
+            throw LedgerError.corrupt("listing platform \(row["platform"] ?? "NULL")")
+        }
+        return Listing(
+            platform: platform, allocation: try row.decode("allocation"), published: try row.decode("published"),
+            platformEventID: row["platform_event_id"], ticketClassID: row["ticket_class_id"])
     }
 
     /// The event whose listing on `platform` is linked to the platform's event `platformEventID`, if any.
