@@ -21,13 +21,13 @@ public struct SystemdNotifierService: Service {
         public var watchdogInterval: Duration?
         /// How long a probe may take. Default nil: a quarter of `watchdogInterval`.
         public var probeDeadline: Duration?
-        /// How often STATUS= is refreshed. Default 3 s.
+        /// How often STATUS= is refreshed (a queue-depth read each time). Default 1 s.
         public var statusInterval: Duration
 
         public init(
             watchdogInterval: Duration? = SystemdNotifier.watchdogInterval(),
             probeDeadline: Duration? = nil,
-            statusInterval: Duration = .seconds(3)
+            statusInterval: Duration = .seconds(1)
         ) {
             self.watchdogInterval = watchdogInterval
             self.probeDeadline = probeDeadline
