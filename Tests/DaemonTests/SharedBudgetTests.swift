@@ -85,12 +85,13 @@ extension DaemonSuite {
             #expect(limited?.isEmpty == true, "the simulator answered 429s: \(String(describing: limited))")
             #expect(byPlatform["eventbrite", default: []].count <= 20)
             #expect(byPlatform["luma", default: []].count <= 20)
-            #expect(meetupPoints <= 60)
+            // Meetup's costs are unpublished: no window above 80% of its 60 points, burst included.
+            #expect(meetupPoints <= 48)
             // The daemons wanted far more than the limits allow, so each platform was called close to
             // what the throttler admits in the run (Luma: a burst of 2 plus 18 a minute; Meetup: 12 plus
-            // 48 points a minute), and both instances called.
+            // 36 points a minute), and both instances called.
             #expect(byPlatform["luma", default: []].count >= 5)
-            #expect(meetupPoints >= 15)
+            #expect(meetupPoints >= 10)
             for daemon in [first, second] {
                 let metrics = try await UnixHTTPClient.get(socketPath: daemon.adminSocket, path: "/metrics").body
                 #expect(metrics.contains("traffic_police_platform_calls_total"), "an instance made no platform call")

@@ -26,8 +26,23 @@ import TrafficPoliceCore
         }
         #expect(Budget.standard(for: .eventbrite).emissionIntervalMicros == 2_000_000)
         #expect(Budget.standard(for: .luma).emissionIntervalMicros == 333_334)
-        #expect(Budget.standard(for: .meetup).effectiveLimit == 400)
-        #expect(Budget.standard(for: .meetup).emissionIntervalMicros == 150_000)
+        #expect(Budget.standard(for: .meetup).effectiveLimit == 300)
+        #expect(Budget.standard(for: .meetup).emissionIntervalMicros == 200_000)
+    }
+
+    /// DESIGN.md: Meetup's costs are not published, so no window of 60 s may use more than 80% of its
+    /// 500 points, burst included; the configured budget with the defaults is the standard one.
+    @Test func meetupNeverPlansAWindowAboveItsMargin() throws {
+        #expect(try Budget.configured(for: .meetup, limit: 500, marginPercent: 80) == Budget.standard(for: .meetup))
+        for (points, margin) in [(500, 80), (500, 50), (1_000, 80), (40, 90), (7, 60), (10_000, 99)] {
+            let budget = try Budget.configured(for: .meetup, limit: points, marginPercent: margin)
+            #expect(budget.effectiveLimit + budget.burst <= points * margin / 100, "\(points) at \(margin)%")
+            #expect(budget.effectiveLimit >= 1 && budget.capacity(for: .reconciliation) >= 1)
+        }
+        #expect(throws: DomainError.self) { try Budget.configured(for: .meetup, limit: 4, marginPercent: 80) }
+        // Eventbrite and Luma publish their limits: the margin is the steady share, the burst the rest.
+        let luma = try Budget.configured(for: .luma, limit: 200, marginPercent: 90)
+        #expect(luma.effectiveLimit == 180 && luma.limit == 200)
     }
 
     @Test func invalidBudgetsAreRefused() {

@@ -3,9 +3,11 @@
 ///
 /// Defaults (platforms.md sections 1.5, 2.5, 3.5): Eventbrite 2,000 calls per hour per token and
 /// Luma 200 requests per minute per calendar key, both at 90% (they publish the limit, so 10% is slack
-/// for clock edges and calls made outside the daemon); Meetup 500 points per 60 s at 80% (DESIGN.md:
-/// its point costs are not published). In any window of one period the throttler admits at most
-/// `effectiveLimit + burst` cost, and `init` refuses a budget where that exceeds `limit`.
+/// for clock edges and calls made outside the daemon) with the burst in the rest; Meetup 500 points
+/// per 60 s, of which no window may use more than 80%, burst included (DESIGN.md: its point costs
+/// are not published), so its `limit` is that 80% ceiling (400). In any window of one period the
+/// throttler admits at most `effectiveLimit + burst` cost, and `init` refuses a budget where that
+/// exceeds `limit`.
 /// Integers only: microseconds and whole cost units, so no floating point drifts.
 public struct Budget: Sendable, Hashable {
     /// The platform's published limit, in cost units per period.
@@ -71,17 +73,37 @@ public struct Budget: Sendable, Hashable {
             (try? Budget(limit: 200, periodMicros: 60_000_000, marginPercent: 90, burst: 20, failsafeReserve: 10))
                 ?? .minimal
         case .meetup:
-            // 5 points per mutation: the reserve closes 8 listings at once; lower lanes keep 60 points,
-            // enough for one page of 50 RSVPs (1 + 50 nodes).
-            (try? Budget(limit: 500, periodMicros: 60_000_000, marginPercent: 80, burst: 100, failsafeReserve: 40))
+            // A ceiling of 80% of 500 points: 300 steady + a burst of 100. 5 points per mutation: the
+            // reserve closes 8 listings at once; lower lanes keep 60 points, enough for one page of
+            // 50 RSVPs (1 + 50 nodes).
+            (try? Budget(limit: 400, periodMicros: 60_000_000, marginPercent: 75, burst: 100, failsafeReserve: 40))
                 ?? .minimal
         }
+    }
+
+    /// Meetup's budget from its published points per period and the share of them any window may
+    /// use (its costs are not published: the margin caps the burst too). The burst is the standard
+    /// one scaled to `points` (at least 2, at most half the ceiling); the steady rate is the rest.
+    public static func meetup(points: Int, marginPercent: Int) throws -> Budget {
+        guard (1...100).contains(marginPercent) else { throw DomainError("margin must be 1...100 percent") }
+        let ceiling = points * marginPercent / 100
+        guard ceiling >= 4 else {
+            throw DomainError("\(marginPercent)% of \(points) points leaves less than 4 points per period")
+        }
+        let standard = Budget.standard(for: .meetup)
+        let burst = min(ceiling / 2, max(2, points * standard.burst / 500))
+        let reserve = min(burst - 1, max(1, burst * standard.failsafeReserve / standard.burst))
+        return try Budget(
+            limit: ceiling, periodMicros: standard.periodMicros, marginPercent: (ceiling - burst) * 100 / ceiling,
+            burst: burst, failsafeReserve: reserve)
     }
 
     /// A budget of `limit` per the platform's standard period at `marginPercent`, with the standard
     /// budget's burst and fail-safe reserve scaled to `limit` (at least 2 and 1), and never more
     /// burst than the margin leaves. Throws when the margin leaves no room for a burst of 2.
+    /// Meetup's is ``meetup(points:marginPercent:)``: its margin caps every window, burst included.
     public static func configured(for platform: Platform, limit: Int, marginPercent: Int) throws -> Budget {
+        if platform == .meetup { return try meetup(points: limit, marginPercent: marginPercent) }
         let standard = Budget.standard(for: platform)
         guard limit >= 2 else { throw DomainError("the limit must be at least 2") }
         guard (1...100).contains(marginPercent) else { throw DomainError("margin must be 1...100 percent") }
