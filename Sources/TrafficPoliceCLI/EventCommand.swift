@@ -7,7 +7,7 @@ struct EventCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "event",
         abstract: "Create, link, show and list events.",
-        subcommands: [Create.self, Link.self, Show.self, List.self])
+        subcommands: [Create.self, Link.self, Show.self, List.self, Close.self])
 
     /// `event create ID --name NAME --capacity N [--safety-stock 0.10] [--soft-cap 0.90] [--split …]`
     struct Create: AsyncParsableCommand {

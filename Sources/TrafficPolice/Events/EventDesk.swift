@@ -224,7 +224,7 @@ public struct EventDesk: Sendable {
     }
 
     /// Runs a script; when the event's counters are missing from Redis, rebuilds them from the ledger once and retries.
-    private func withRebuild<T: Sendable>(_ id: EventID, _ body: () async throws -> T) async throws -> T {
+    func withRebuild<T: Sendable>(_ id: EventID, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch ReservationError.eventNotLoaded {
