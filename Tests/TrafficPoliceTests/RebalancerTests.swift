@@ -68,6 +68,37 @@ import TrafficPoliceCore
         }
     }
 
+    /// An operator's `event close` (mode closed) closes every platform at what it sold, far below the
+    /// soft cap, and nothing more is sold there.
+    @Test func anEventAnOperatorClosedIsClosedOnEveryPlatform() async throws {
+        try await TestSimulator.with { sim in
+            try await TestStack.with { stack in
+                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
+                defer { fixture.close() }
+                let rebalancer = try fixture.rebalancer()
+                let running = Task { try await rebalancer.run() }
+                defer { running.cancel() }
+                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
+                })
+                for _ in 0..<3 { _ = try await fixture.sell(.eventbrite, 1) }
+                _ = try await fixture.sell(.luma, 1)
+                #expect(try await fixture.stack.desk.close(fixture.event, by: "ana", reason: "test") == .closed)
+                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                    let truth = try await fixture.simulatorSold()
+                    let published = try await fixture.simulatorCapacities()
+                    return Platform.allCases.allSatisfy { published[$0] == truth[$0] || published[$0] == nil }
+                        && published[.eventbrite] == 3
+                }, "every platform closed at what it sold")
+                for platform in Platform.allCases {
+                    #expect(try await fixture.sell(platform, 1) == false, "\(platform) sells nothing more")
+                }
+                #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .closed)
+                try await fixture.expectPublishSafety()
+            }
+        }
+    }
+
     /// A static split (no quota moves) still publishes the allocations and closes at the soft cap.
     @Test func aStaticSplitPublishesAndClosesButMovesNothing() async throws {
         try await TestSimulator.with { sim in
