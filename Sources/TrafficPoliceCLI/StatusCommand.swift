@@ -7,19 +7,24 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show whether sales are flowing: daemons, fail-safe switch, queue and every event.",
         discussion: """
-            sales      open, CLOSED (fail-safe, with the reason), or NOTHING IS SERVING when no daemon
-                       instance has reported to the ledger within the last 10 s.
-            daemons    each instance seen lately (as `failsafe status`): host, pid, Redis watchdog
-                       state and since when, how long ago it reported, its systemd status line.
-            switch     the operators' fail-safe switch: on or off, by whom, when, why.
-            queue      webhook deliveries waiting (depth), being worked (in flight), waiting for a
-                       retry, dead letters (`queue dead-letters`) and Eventbrite ones awaiting resolution.
-            events     every event: mode (open, RED ALERT, FAIL-SAFE, closed), tickets sold out of the
-                       capacity, and the free stock the box office may sell.
-            A part that cannot be read is shown as unknown and the rest is still printed: exit 0 when
-            everything was read, 69 when Redis or PostgreSQL could not be (each named on stderr),
-            78 on a bad configuration. With --json: one object with daemons, failsafe_switch,
-            failsafe, serving, freshness_seconds, queue, events and errors (redis, postgres); a part
+            sales: open, CLOSED (fail-safe, with the reason), or NOTHING IS SERVING when no daemon \
+            instance has reported to the ledger within the last 10 s.
+
+            fail-safe switch: the operators' switch (`failsafe on|off`): on or off, by whom, when, why.
+
+            daemon instances: each one seen within 10 s, as `failsafe status` shows them: host, pid, \
+            Redis watchdog state and since when, how long ago it reported, then its systemd status line.
+
+            queue: webhook deliveries waiting for a worker (depth), being worked (in flight), waiting \
+            for a retry, dead letters (see `queue dead-letters`), Eventbrite ones awaiting resolution.
+
+            events: every event with its mode (open, RED ALERT, FAIL-SAFE, closed), tickets sold out \
+            of the capacity, and the free stock the box office may sell.
+
+            A part that cannot be read is shown as unknown and the rest is still printed. Exit 0 when \
+            everything was read, 69 when Redis or PostgreSQL could not be (each named on stderr), 78 \
+            on a bad configuration. --json prints one object with the keys daemons, failsafe_switch, \
+            failsafe, serving, freshness_seconds, queue, events and errors (redis, postgres); a part \
             that could not be read is null.
             """)
 
