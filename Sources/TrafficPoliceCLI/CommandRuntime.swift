@@ -52,7 +52,12 @@ struct CommandRuntime {
     /// `snapshots` with mode `failsafe` while the operator's switch is on or a daemon seen lately is
     /// in fail-safe (the event's own mode in Redis does not show a daemon's fail-safe).
     func withFailsafe(_ snapshots: [EventSnapshot]) async throws -> [EventSnapshot] {
-        guard try await ledger.failsafeOverview().failsafe else { return snapshots }
+        Self.marking(snapshots, failsafe: try await ledger.failsafeOverview().failsafe)
+    }
+
+    /// `snapshots` with mode `failsafe` when `failsafe` (the overview already read).
+    static func marking(_ snapshots: [EventSnapshot], failsafe: Bool) -> [EventSnapshot] {
+        guard failsafe else { return snapshots }
         return snapshots.map { snapshot in
             var snapshot = snapshot
             snapshot.mode = .failsafe

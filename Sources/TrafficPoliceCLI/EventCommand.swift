@@ -160,7 +160,8 @@ enum EventTable {
         }
     }
 
-    private static func pad(_ text: String, _ width: Int) -> String {
+    /// `text` padded with spaces to `width`, or followed by one space when it is as wide or wider.
+    static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 }

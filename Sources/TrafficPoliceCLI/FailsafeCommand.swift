@@ -87,24 +87,34 @@ struct FailsafeCommand: AsyncParsableCommand {
         }
 
         static func print(_ overview: FailsafeOverview) {
-            let failsafeSwitch = overview.failsafeSwitch
-            var line = "fail-safe switch: \(failsafeSwitch.on ? "ON" : "off")"
-            if let by = failsafeSwitch.changedBy { line += " (set by \(by) at \(failsafeSwitch.changedAt ?? "?"))" }
-            if let reason = failsafeSwitch.reason { line += ": \(reason)" }
-            Output.line(line)
+            Output.line(FailsafeText.switchLine(overview.failsafeSwitch))
             Output.line("sales: \(overview.failsafe ? "closed (fail-safe)" : "open")")
-            let seconds = Int(FailsafeOverview.freshness.components.seconds)
-            guard !overview.instances.isEmpty else {
-                Output.line("no daemon instance seen within the last \(seconds) s")
-                return
-            }
-            Output.line("daemon instances seen within the last \(seconds) s:")
-            for instance in overview.instances {
-                Output.line(
-                    "  \(instance.hostname) pid \(instance.pid) (\(instance.id)): \(instance.state)"
-                        + " since \(instance.stateSince ?? "?"), seen \(instance.ageMs.map { "\($0) ms" } ?? "?") ago")
-                Output.line("    \(instance.status)")
-            }
+            FailsafeText.instanceLines(overview.instances).forEach(Output.line)
         }
+    }
+}
+
+/// The plain-text form of the switch and the daemon instances (`failsafe status`, `status`).
+enum FailsafeText {
+    /// `fail-safe switch: ON (set by NAME at TIME): REASON`
+    static func switchLine(_ failsafeSwitch: FailsafeSwitch) -> String {
+        var line = "fail-safe switch: \(failsafeSwitch.on ? "ON" : "off")"
+        if let by = failsafeSwitch.changedBy { line += " (set by \(by) at \(failsafeSwitch.changedAt ?? "?"))" }
+        if let reason = failsafeSwitch.reason { line += ": \(reason)" }
+        return line
+    }
+
+    /// A heading and two lines per instance (state, then its status line), or one line saying none was seen.
+    static func instanceLines(_ instances: [DaemonInstanceReport]) -> [String] {
+        let seconds = Int(FailsafeOverview.freshness.components.seconds)
+        guard !instances.isEmpty else { return ["no daemon instance seen within the last \(seconds) s"] }
+        return ["daemon instances seen within the last \(seconds) s:"]
+            + instances.flatMap { instance in
+                [
+                    "  \(instance.hostname) pid \(instance.pid) (\(instance.id)): \(instance.state)"
+                        + " since \(instance.stateSince ?? "?"), seen \(instance.ageMs.map { "\($0) ms" } ?? "?") ago",
+                    "    \(instance.status)",
+                ]
+            }
     }
 }

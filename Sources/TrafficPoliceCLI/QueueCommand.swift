@@ -14,17 +14,26 @@ struct QueueCommand: AsyncParsableCommand {
         async throws
     {
         try await CommandRuntime.run(connection, needsRedis: true) { runtime in
-            let queue = DeliveryQueue(redis: runtime.redis)
-            do {
-                try await body(queue)
-                await queue.shutdown()
-            } catch QueueError.redis(let error) {
-                await queue.shutdown()
-                throw error
-            } catch {
-                await queue.shutdown()
-                throw error
-            }
+            try await withQueue(on: runtime, body)
+        }
+    }
+
+    /// Runs `body` with the queue (default keys) on `runtime`'s Redis; a queue's Redis error is
+    /// rethrown as the `RedisError` it wraps (exit 69).
+    static func withQueue<Value>(on runtime: CommandRuntime, _ body: (DeliveryQueue) async throws -> Value)
+        async throws -> Value
+    {
+        let queue = DeliveryQueue(redis: runtime.redis)
+        do {
+            let value = try await body(queue)
+            await queue.shutdown()
+            return value
+        } catch QueueError.redis(let error) {
+            await queue.shutdown()
+            throw error
+        } catch {
+            await queue.shutdown()
+            throw error
         }
     }
 

@@ -12,7 +12,7 @@ struct TrafficPoliceCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, EventCommand.self, SellCommand.self, FailsafeCommand.self,
-            QueueCommand.self, ReconcileCommand.self,
+            QueueCommand.self, ReconcileCommand.self, StatusCommand.self,
         ]
     )
 }

@@ -21,7 +21,7 @@ import Testing
         ["event", "link", "--help"], ["event", "show", "--help"], ["event", "list", "--help"], ["sell", "--help"],
         ["serve", "--help"], ["queue", "--help"], ["queue", "stats", "--help"], ["queue", "dead-letters", "--help"],
         ["queue", "retry", "--help"], ["failsafe", "--help"], ["failsafe", "on", "--help"],
-        ["failsafe", "off", "--help"], ["failsafe", "status", "--help"], ["reconcile", "--help"],
+        ["failsafe", "off", "--help"], ["failsafe", "status", "--help"], ["reconcile", "--help"], ["status", "--help"],
     ])
     func everyCommandHasHelp(arguments: [String]) async throws {
         let result = try await CLIProcess.run(arguments)
