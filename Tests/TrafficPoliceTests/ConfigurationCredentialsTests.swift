@@ -83,8 +83,9 @@ import TrafficPoliceCore
         #expect(all.callsAPI(.luma))
 
         let lumaWebhooksOnly = PlatformAvailability(present: [.lumaWebhookSecret, .meetupToken])
-        #expect(lumaWebhooksOnly.enabled == [.luma, .meetup])
-        #expect(lumaWebhooksOnly.acceptsWebhooks(.luma))
+        #expect(lumaWebhooksOnly.enabled == [.meetup])
+        #expect(!lumaWebhooksOnly.isEnabled(.luma))
+        #expect(!lumaWebhooksOnly.acceptsWebhooks(.luma))
         #expect(!lumaWebhooksOnly.callsAPI(.luma))
         #expect(!lumaWebhooksOnly.isEnabled(.eventbrite))
         #expect(!lumaWebhooksOnly.acceptsWebhooks(.eventbrite))
@@ -92,7 +93,27 @@ import TrafficPoliceCore
 
         let apiKeyOnly = PlatformAvailability(present: [.lumaAPIKey])
         #expect(!apiKeyOnly.isEnabled(.luma))
+        #expect(!apiKeyOnly.acceptsWebhooks(.luma))
         #expect(!apiKeyOnly.callsAPI(.luma))
+
+        let luma = PlatformAvailability(present: [.lumaWebhookSecret, .lumaAPIKey])
+        #expect(luma.enabled == [.luma])
+        #expect(luma.acceptsWebhooks(.luma) && luma.callsAPI(.luma))
+    }
+
+    /// Luma with one of its two credentials is disabled, and its one warning names the missing one.
+    @Test(arguments: [
+        (CredentialName.lumaWebhookSecret, CredentialName.lumaAPIKey),
+        (CredentialName.lumaAPIKey, CredentialName.lumaWebhookSecret),
+    ])
+    func lumaWithOneCredentialIsDisabledNamingTheOther(present: CredentialName, missing: CredentialName) throws {
+        let availability = PlatformAvailability(present: [present, .eventbriteToken, .meetupToken])
+        #expect(!availability.isEnabled(.luma))
+        try #require(availability.warnings.count == 1)
+        let warning = try #require(availability.warnings.first)
+        #expect(warning.platform == .luma)
+        #expect(warning.message.contains("\(missing.rawValue) absent"))
+        #expect(warning.message.contains("needs all of luma-webhook-secret and luma-api-key"))
     }
 
     @Test func oneWarningLinePerDisabledPlatform() {
@@ -104,7 +125,7 @@ import TrafficPoliceCore
         #expect(logged.allSatisfy { $0.level == .warning })
         #expect(logged.map(\.platform) == ["eventbrite", "luma"])
         #expect(logged[0].message.contains("eventbrite-token"))
-        #expect(logged[1].message.contains("luma-webhook-secret"))
+        #expect(logged[1].message.contains("luma-webhook-secret, luma-api-key absent"))
     }
 }
 
