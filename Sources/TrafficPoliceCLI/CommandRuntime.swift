@@ -84,6 +84,8 @@ struct CommandRuntime {
             return (ExitStatus.config, error.description)
         case let error as DependencyError:
             return (ExitStatus.unavailable, error.description)
+        case let error as StartupGate.StartupError:
+            return (ExitStatus.unavailable, error.description)
         case let error as RedisError:
             return (ExitStatus.unavailable, "Redis: \(error)")
         case let error as ReservationError:

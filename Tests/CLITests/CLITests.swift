@@ -235,6 +235,30 @@ import Testing
         #expect(show.stdout.contains("\"source\" : \"ledger\""))
     }
 
+    /// `serve` whose Redis or PostgreSQL never answers gives up after `[startup] timeout_ms` with
+    /// exit 69 (not 70: nothing is wrong with the daemon) and a line naming the one that did not answer.
+    @Test(arguments: [
+        ("TRAFFIC_POLICE_REDIS_URL", "redis://127.0.0.1:9", "Redis unreachable"),
+        ("TRAFFIC_POLICE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:9/x", "PostgreSQL unreachable"),
+    ])
+    func serveExits69WhenADependencyNeverAnswers(key: String, url: String, named: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(CLIProcess.uniqueID("serve69")).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try await CLIProcess.run(
+            ["serve"],
+            environment: [
+                key: url, "TRAFFIC_POLICE_STARTUP_TIMEOUT_MS": "1000",
+                "TRAFFIC_POLICE_INTAKE_SOCKET": directory + "/webhook.sock",
+                "TRAFFIC_POLICE_ADMIN_SOCKET": directory + "/admin.sock", "TRAFFIC_POLICE_SPOOL_DIR": directory,
+                "NOTIFY_SOCKET": nil, "LISTEN_FDS": nil, "LISTEN_PID": nil,
+            ],
+            timeout: .seconds(30))
+        #expect(result.status == 69, "\(result)")
+        let last = result.stderr.split(separator: "\n").last { $0.contains("critical") }
+        #expect(last?.contains(named) == true, "\(result)")
+    }
+
     @Test func serveRefusesBadConfigurationWithExit78() async throws {
         let badBody = try await CLIProcess.run(["serve"], environment: ["TRAFFIC_POLICE_INTAKE_MAX_BODY_BYTES": "lots"])
         #expect(badBody.status == 78, "\(badBody)")
