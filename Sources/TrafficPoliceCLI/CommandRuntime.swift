@@ -132,6 +132,8 @@ enum DependencyError: Error, CustomStringConvertible {
 /// A request the policy refused (exit 1).
 struct PolicyRefusal: Error {
     var message: String
+    /// What could have been sold, when the stock was the reason.
+    var available: Int? = nil
 }
 
 /// Writes to stdout and stderr by file descriptor (Glibc's `stdout` is not usable under strict concurrency).

@@ -128,6 +128,39 @@ import Testing
         #expect(rest.stderr.contains("6 free"))
     }
 
+    /// `sell --json`: a sale, the same `--sale-id` again and a refusal are each one JSON object on stdout.
+    @Test func sellJSONIsOneObjectForEveryOutcome() async throws {
+        let id = CLIProcess.uniqueID("selljson")
+        #expect(try await CLIProcess.run(["event", "create", id, "--name", "S", "--capacity", "100"]).status == 0)
+        func object(_ result: CLIProcess.Result) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+        }
+        let sell = ["sell", id, "--qty", "3", "--approve", "--by", "ana", "--sale-id", "j-1", "--json"]
+
+        let sold = try await CLIProcess.run(sell)
+        #expect(sold.status == 0, "\(sold)")
+        let first = try object(sold)
+        #expect(first["sale_id"] as? String == "j-1" && first["sold"] as? Int == 3 && first["stock"] as? Int == 97)
+        #expect(first["duplicate"] as? Bool == false && first["red_alert"] as? Bool == false)
+
+        let repeated = try await CLIProcess.run(sell)
+        #expect(repeated.status == 0, "\(repeated)")
+        let again = try object(repeated)
+        #expect(again["sale_id"] as? String == "j-1" && again["sold"] as? Int == 3 && again["stock"] as? Int == 97)
+        #expect(again["duplicate"] as? Bool == true)
+
+        let tooMany = try await CLIProcess.run(["sell", id, "--qty", "8", "--approve", "--by", "ana", "--json"])
+        #expect(tooMany.status == 1, "\(tooMany)")
+        let refused = try object(tooMany)
+        #expect(refused["refused"] as? Bool == true && refused["available"] as? Int == 7)
+        #expect((refused["reason"] as? String)?.contains("7 free") == true)
+
+        let unapproved = try await CLIProcess.run(["sell", id, "--qty", "1", "--by", "ana", "--json"])
+        #expect(unapproved.status == 1, "\(unapproved)")
+        #expect(try object(unapproved)["refused"] as? Bool == true)
+        #expect(try await showJSON(id)["sold"] as? Int == 3)
+    }
+
     @Test(arguments: [
         (["event", "create", "x", "--name", "N", "--capacity", "0"], "capacity"),
         (["event", "create", "x", "--name", "N", "--capacity", "-5"], "capacity"),
