@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 import TrafficPolice
 import TrafficPoliceCore
@@ -126,35 +125,5 @@ import TrafficPoliceCore
         #expect(logged.map(\.platform) == ["eventbrite", "luma"])
         #expect(logged[0].message.contains("eventbrite-token"))
         #expect(logged[1].message.contains("luma-webhook-secret, luma-api-key absent"))
-    }
-}
-
-/// Records what a logger logs.
-private final class LineCollector: Sendable {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var platform: String?
-    }
-
-    private let storage = Mutex<[Line]>([])
-    var lines: [Line] { storage.withLock { $0 } }
-
-    func handler() -> Handler { Handler(collector: self) }
-
-    struct Handler: LogHandler {
-        let collector: LineCollector
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let line = Line(
-                level: event.level, message: event.message.description,
-                platform: event.metadata?["platform"].map { "\($0)" })
-            collector.storage.withLock { $0.append(line) }
-        }
     }
 }
