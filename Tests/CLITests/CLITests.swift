@@ -270,22 +270,27 @@ import Testing
 
     /// `serve` whose Redis or PostgreSQL never answers gives up after `[startup] timeout_ms` with
     /// exit 69 (not 70: nothing is wrong with the daemon) and a line naming the one that did not answer.
+    /// Without Redis, PostgreSQL is unreachable too: a daemon that lost Redis reports its fail-safe
+    /// in the ledger, and the shared test database would then refuse every box-office sale for 10 s.
     @Test(arguments: [
-        ("TRAFFIC_POLICE_REDIS_URL", "redis://127.0.0.1:9", "Redis unreachable"),
-        ("TRAFFIC_POLICE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:9/x", "PostgreSQL unreachable"),
+        (["TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:9", "TRAFFIC_POLICE_POSTGRES_URL": "postgresql://postgres@127.0.0.1:9/x"],
+         "Redis unreachable"),
+        (["TRAFFIC_POLICE_POSTGRES_URL": "postgresql://postgres@127.0.0.1:9/x"], "PostgreSQL unreachable"),
     ])
-    func serveExits69WhenADependencyNeverAnswers(key: String, url: String, named: String) async throws {
+    func serveExits69WhenADependencyNeverAnswers(unreachable: [String: String], named: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(CLIProcess.uniqueID("serve69")).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        var environment: [String: String?] = [
+            "TRAFFIC_POLICE_STARTUP_TIMEOUT_MS": "1000",
+            "TRAFFIC_POLICE_INTAKE_SOCKET": directory + "/webhook.sock",
+            "TRAFFIC_POLICE_ADMIN_SOCKET": directory + "/admin.sock", "TRAFFIC_POLICE_SPOOL_DIR": directory,
+            "NOTIFY_SOCKET": nil, "LISTEN_FDS": nil, "LISTEN_PID": nil,
+        ]
+        for (key, value) in unreachable { environment[key] = value }
         let result = try await CLIProcess.run(
             ["serve"],
-            environment: [
-                key: url, "TRAFFIC_POLICE_STARTUP_TIMEOUT_MS": "1000",
-                "TRAFFIC_POLICE_INTAKE_SOCKET": directory + "/webhook.sock",
-                "TRAFFIC_POLICE_ADMIN_SOCKET": directory + "/admin.sock", "TRAFFIC_POLICE_SPOOL_DIR": directory,
-                "NOTIFY_SOCKET": nil, "LISTEN_FDS": nil, "LISTEN_PID": nil,
-            ],
+            environment: environment,
             timeout: .seconds(30))
         #expect(result.status == 69, "\(result)")
         let last = result.stderr.split(separator: "\n").last { $0.contains("critical") }
