@@ -89,6 +89,8 @@ struct CommandRuntime {
             return (ExitStatus.config, error.description)
         case let error as DependencyError:
             return (ExitStatus.unavailable, error.description)
+        case let error as StartupGate.StartupError:
+            return (ExitStatus.unavailable, error.description)
         case let error as RedisError:
             return (ExitStatus.unavailable, "Redis: \(error)")
         case let error as ReservationError:
@@ -135,6 +137,8 @@ enum DependencyError: Error, CustomStringConvertible {
 /// A request the policy refused (exit 1).
 struct PolicyRefusal: Error {
     var message: String
+    /// What could have been sold, when the stock was the reason.
+    var available: Int? = nil
 }
 
 /// Writes to stdout and stderr by file descriptor (Glibc's `stdout` is not usable under strict concurrency).

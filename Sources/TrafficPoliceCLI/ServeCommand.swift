@@ -13,6 +13,10 @@ struct ServeCommand: AsyncParsableCommand {
             are bound and Redis and PostgreSQL answer, STATUS= with the mode and queue depth, WATCHDOG=1
             while every part answers, STOPPING=1 on SIGTERM. Logs go to journald under systemd, else to
             stderr. Platform credentials come from $CREDENTIALS_DIRECTORY (LoadCredential=).
+
+            Exit codes: 0 stopped by SIGTERM/SIGINT; 69 a dependency unreachable (Redis or
+            PostgreSQL did not answer within [startup] timeout_ms, or the ledger has no schema);
+            78 bad configuration; 70 an internal error (a bug: report it with the log).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -34,8 +38,10 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: configuration, credentials: credentials, environment: environment, logger: logger
             ).run()
         } catch {
-            logger.critical("stopping on error: \(error)")
-            throw ExitCode(ExitStatus.software)
+            // 69 when Redis or PostgreSQL is unreachable, 78 for bad configuration, 70 for the rest.
+            let (code, message) = CommandRuntime.classify(error)
+            logger.critical("stopping: \(message)", metadata: ["EXIT_STATUS": "\(code)"])
+            throw ExitCode(code)
         }
     }
 }

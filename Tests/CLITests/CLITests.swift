@@ -128,6 +128,39 @@ import Testing
         #expect(rest.stderr.contains("6 free"))
     }
 
+    /// `sell --json`: a sale, the same `--sale-id` again and a refusal are each one JSON object on stdout.
+    @Test func sellJSONIsOneObjectForEveryOutcome() async throws {
+        let id = CLIProcess.uniqueID("selljson")
+        #expect(try await CLIProcess.run(["event", "create", id, "--name", "S", "--capacity", "100"]).status == 0)
+        func object(_ result: CLIProcess.Result) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+        }
+        let sell = ["sell", id, "--qty", "3", "--approve", "--by", "ana", "--sale-id", "j-1", "--json"]
+
+        let sold = try await CLIProcess.run(sell)
+        #expect(sold.status == 0, "\(sold)")
+        let first = try object(sold)
+        #expect(first["sale_id"] as? String == "j-1" && first["sold"] as? Int == 3 && first["stock"] as? Int == 97)
+        #expect(first["duplicate"] as? Bool == false && first["red_alert"] as? Bool == false)
+
+        let repeated = try await CLIProcess.run(sell)
+        #expect(repeated.status == 0, "\(repeated)")
+        let again = try object(repeated)
+        #expect(again["sale_id"] as? String == "j-1" && again["sold"] as? Int == 3 && again["stock"] as? Int == 97)
+        #expect(again["duplicate"] as? Bool == true)
+
+        let tooMany = try await CLIProcess.run(["sell", id, "--qty", "8", "--approve", "--by", "ana", "--json"])
+        #expect(tooMany.status == 1, "\(tooMany)")
+        let refused = try object(tooMany)
+        #expect(refused["refused"] as? Bool == true && refused["available"] as? Int == 7)
+        #expect((refused["reason"] as? String)?.contains("7 free") == true)
+
+        let unapproved = try await CLIProcess.run(["sell", id, "--qty", "1", "--by", "ana", "--json"])
+        #expect(unapproved.status == 1, "\(unapproved)")
+        #expect(try object(unapproved)["refused"] as? Bool == true)
+        #expect(try await showJSON(id)["sold"] as? Int == 3)
+    }
+
     @Test(arguments: [
         (["event", "create", "x", "--name", "N", "--capacity", "0"], "capacity"),
         (["event", "create", "x", "--name", "N", "--capacity", "-5"], "capacity"),
@@ -233,6 +266,35 @@ import Testing
         #expect(show.status == 0, "\(show)")
         #expect(show.stderr.contains("ledger"))
         #expect(show.stdout.contains("\"source\" : \"ledger\""))
+    }
+
+    /// `serve` whose Redis or PostgreSQL never answers gives up after `[startup] timeout_ms` with
+    /// exit 69 (not 70: nothing is wrong with the daemon) and a line naming the one that did not answer.
+    /// Without Redis, PostgreSQL is unreachable too: a daemon that lost Redis reports its fail-safe
+    /// in the ledger, and the shared test database would then refuse every box-office sale for 10 s.
+    @Test(arguments: [
+        (["TRAFFIC_POLICE_REDIS_URL": "redis://127.0.0.1:9", "TRAFFIC_POLICE_POSTGRES_URL": "postgresql://postgres@127.0.0.1:9/x"],
+         "Redis unreachable"),
+        (["TRAFFIC_POLICE_POSTGRES_URL": "postgresql://postgres@127.0.0.1:9/x"], "PostgreSQL unreachable"),
+    ])
+    func serveExits69WhenADependencyNeverAnswers(unreachable: [String: String], named: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(CLIProcess.uniqueID("serve69")).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var environment: [String: String?] = [
+            "TRAFFIC_POLICE_STARTUP_TIMEOUT_MS": "1000",
+            "TRAFFIC_POLICE_INTAKE_SOCKET": directory + "/webhook.sock",
+            "TRAFFIC_POLICE_ADMIN_SOCKET": directory + "/admin.sock", "TRAFFIC_POLICE_SPOOL_DIR": directory,
+            "NOTIFY_SOCKET": nil, "LISTEN_FDS": nil, "LISTEN_PID": nil,
+        ]
+        for (key, value) in unreachable { environment[key] = value }
+        let result = try await CLIProcess.run(
+            ["serve"],
+            environment: environment,
+            timeout: .seconds(30))
+        #expect(result.status == 69, "\(result)")
+        let last = result.stderr.split(separator: "\n").last { $0.contains("critical") }
+        #expect(last?.contains(named) == true, "\(result)")
     }
 
     @Test func serveRefusesBadConfigurationWithExit78() async throws {

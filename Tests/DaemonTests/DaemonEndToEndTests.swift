@@ -11,6 +11,14 @@ extension DaemonSuite {
     @Suite struct DaemonEndToEndTests {
         static let secret = "whsec_test_\(UUID().uuidString.prefix(8))"
 
+        /// Luma enabled (it needs both credentials) with an API that refuses connections at once:
+        /// these tests only deliver webhooks, and a push or close that fails fast changes nothing.
+        static let lumaCredentials = [
+            "TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": secret,
+            "TRAFFIC_POLICE_CREDENTIAL_LUMA_API_KEY": "luma-key",
+            "TRAFFIC_POLICE_PLATFORMS_LUMA_BASE_URL": "http://127.0.0.1:9/luma",
+        ]
+
         /// What one test delivery is and what the daemon answered.
         struct Sent: Sendable {
             var guestID: String
@@ -93,9 +101,7 @@ extension DaemonSuite {
         @Test(.timeLimit(.minutes(3)))
         func everyAcceptedDeliveryIsInTheLedgerOnceAcrossKill9() async throws {
             let (event, lumaEvent) = try await Self.makeEvent(capacity: 10_000)
-            let daemon = try DaemonProcess(overrides: [
-                "TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": Self.secret,
-            ])
+            let daemon = try DaemonProcess(overrides: Self.lumaCredentials)
             defer { daemon.cleanUp() }
             try await daemon.start()
             let socket = daemon.webhookSocket
@@ -184,7 +190,7 @@ extension DaemonSuite {
         @Test(.timeLimit(.minutes(2)))
         func anIntakeOnlyInstanceLeavesItsJobsToAnotherInstancesWorkers() async throws {
             let (event, lumaEvent) = try await Self.makeEvent(capacity: 100)
-            let credential = ["TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": Self.secret]
+            let credential = Self.lumaCredentials
             let intake = try DaemonProcess(overrides: credential.merging(["TRAFFIC_POLICE_QUEUE_WORKERS": "0"]) { $1 })
             defer { intake.cleanUp() }
             try await intake.start()

@@ -71,7 +71,7 @@ extension DaemonSuite {
         func deliveriesThroughNginxReachTheLedger() async throws {
             let nginx = try Self.nginxBinary()
             let (event, lumaEvent) = try await DaemonEndToEndTests.makeEvent(capacity: 100)
-            let daemon = try DaemonProcess(overrides: ["TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": DaemonEndToEndTests.secret])
+            let daemon = try DaemonProcess(overrides: DaemonEndToEndTests.lumaCredentials)
             defer { daemon.cleanUp() }
             try await daemon.start()
 

@@ -21,7 +21,7 @@ extension DaemonSuite {
             let environment = stores.environment
             let (event, lumaEvent) = try await E2E.makeEvent(capacity: 100, environment: environment)
             let daemon = try DaemonProcess(
-                overrides: environment.merging(["TRAFFIC_POLICE_CREDENTIAL_LUMA_WEBHOOK_SECRET": E2E.secret]) { $1 })
+                overrides: environment.merging(E2E.lumaCredentials) { $1 })
             defer { daemon.cleanUp() }
             try await daemon.start()
             let postgres = try E2E.postgres(url: stores.database.url)

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 import TrafficPolice
 import TrafficPoliceCore
@@ -83,8 +82,9 @@ import TrafficPoliceCore
         #expect(all.callsAPI(.luma))
 
         let lumaWebhooksOnly = PlatformAvailability(present: [.lumaWebhookSecret, .meetupToken])
-        #expect(lumaWebhooksOnly.enabled == [.luma, .meetup])
-        #expect(lumaWebhooksOnly.acceptsWebhooks(.luma))
+        #expect(lumaWebhooksOnly.enabled == [.meetup])
+        #expect(!lumaWebhooksOnly.isEnabled(.luma))
+        #expect(!lumaWebhooksOnly.acceptsWebhooks(.luma))
         #expect(!lumaWebhooksOnly.callsAPI(.luma))
         #expect(!lumaWebhooksOnly.isEnabled(.eventbrite))
         #expect(!lumaWebhooksOnly.acceptsWebhooks(.eventbrite))
@@ -92,7 +92,27 @@ import TrafficPoliceCore
 
         let apiKeyOnly = PlatformAvailability(present: [.lumaAPIKey])
         #expect(!apiKeyOnly.isEnabled(.luma))
+        #expect(!apiKeyOnly.acceptsWebhooks(.luma))
         #expect(!apiKeyOnly.callsAPI(.luma))
+
+        let luma = PlatformAvailability(present: [.lumaWebhookSecret, .lumaAPIKey])
+        #expect(luma.enabled == [.luma])
+        #expect(luma.acceptsWebhooks(.luma) && luma.callsAPI(.luma))
+    }
+
+    /// Luma with one of its two credentials is disabled, and its one warning names the missing one.
+    @Test(arguments: [
+        (CredentialName.lumaWebhookSecret, CredentialName.lumaAPIKey),
+        (CredentialName.lumaAPIKey, CredentialName.lumaWebhookSecret),
+    ])
+    func lumaWithOneCredentialIsDisabledNamingTheOther(present: CredentialName, missing: CredentialName) throws {
+        let availability = PlatformAvailability(present: [present, .eventbriteToken, .meetupToken])
+        #expect(!availability.isEnabled(.luma))
+        try #require(availability.warnings.count == 1)
+        let warning = try #require(availability.warnings.first)
+        #expect(warning.platform == .luma)
+        #expect(warning.message.contains("\(missing.rawValue) absent"))
+        #expect(warning.message.contains("needs all of luma-webhook-secret and luma-api-key"))
     }
 
     @Test func oneWarningLinePerDisabledPlatform() {
@@ -104,36 +124,6 @@ import TrafficPoliceCore
         #expect(logged.allSatisfy { $0.level == .warning })
         #expect(logged.map(\.platform) == ["eventbrite", "luma"])
         #expect(logged[0].message.contains("eventbrite-token"))
-        #expect(logged[1].message.contains("luma-webhook-secret"))
-    }
-}
-
-/// Records what a logger logs.
-private final class LineCollector: Sendable {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var platform: String?
-    }
-
-    private let storage = Mutex<[Line]>([])
-    var lines: [Line] { storage.withLock { $0 } }
-
-    func handler() -> Handler { Handler(collector: self) }
-
-    struct Handler: LogHandler {
-        let collector: LineCollector
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let line = Line(
-                level: event.level, message: event.message.description,
-                platform: event.metadata?["platform"].map { "\($0)" })
-            collector.storage.withLock { $0.append(line) }
-        }
+        #expect(logged[1].message.contains("luma-webhook-secret, luma-api-key absent"))
     }
 }

@@ -282,6 +282,7 @@ struct IntakeHarness {
     static func run(
         sink: any DeliverySink,
         configure: (inout WebhookIntake.Configuration) throws -> Void = { _ in },
+        logger: Logger = Logger(label: "traffic-police.intake"),
         _ body: (IntakeHarness) async throws -> Void
     ) async throws {
         let path = testSocketPath("in")
@@ -291,7 +292,7 @@ struct IntakeHarness {
         configuration.eventbrite = try .init()
         try configure(&configuration)
         let export = PrometheusExport()
-        let intake = WebhookIntake(configuration: configuration, sink: sink, metricsFactory: export.factory)
+        let intake = WebhookIntake(configuration: configuration, sink: sink, metricsFactory: export.factory, logger: logger)
         let harness = IntakeHarness(path: path, intake: intake, export: export)
         try await withRunningService(intake, listening: intake.listening) { try await body(harness) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import TrafficPolice
 import TrafficPoliceCore
@@ -158,14 +159,41 @@ struct IntakeWebhookTests {
 
     @Test func eventbriteSecretPathSegment() async throws {
         let sink = MemorySink()
-        try await IntakeHarness.run(sink: sink, configure: { $0.eventbrite = try .init(pathSecret: "s3cr3t") }) { harness in
+        let lines = LineCollector()
+        let logger = Logger(label: "test") { _ in lines.handler() }
+        try await IntakeHarness.run(
+            sink: sink, configure: { $0.eventbrite = try .init(pathSecret: "s3cr3t") }, logger: logger
+        ) { harness in
             let body = #"{"api_url":"https://www.eventbriteapi.com/v3/orders/9/","config":{"action":"order.placed"}}"#
             #expect(try await harness.exchange(RawRequest.post("/webhooks/eventbrite/s3cr3t", body: body))?.status == 202)
             let wrong = try #require(try await harness.exchange(RawRequest.post("/webhooks/eventbrite/guess", body: body)))
             #expect(wrong.status == 404)
             #expect(!String(decoding: wrong.body, as: UTF8.self).contains("guess"))
-            #expect(try await harness.exchange(RawRequest.post("/webhooks/eventbrite", body: body))?.status == 404)
+            // The plain path says why it is a 404 (a secret path is configured), without the secret.
+            let plain = try #require(try await harness.exchange(RawRequest.post("/webhooks/eventbrite", body: body)))
+            #expect(plain.status == 404)
+            #expect(plain.errorCode == "secret_path_required")
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(plain.body)) as? [String: String])
+            let text = try #require(answer["message"])
+            #expect(text.contains("/webhooks/eventbrite/<eventbrite-webhook-secret>"), "\(text)")
+            #expect(!text.contains("s3cr3t"))
             #expect(sink.deliveries.value.count == 1)
+        }
+        // One info line at start names the path to give Eventbrite, never the secret.
+        let started = lines.lines.filter { $0.message.contains("Eventbrite webhooks") }
+        #expect(started.count == 1)
+        #expect(started.first?.level == .info)
+        #expect(started.first?.message.contains("POST /webhooks/eventbrite/<eventbrite-webhook-secret>") == true)
+        #expect(!lines.lines.contains { $0.message.contains("s3cr3t") })
+    }
+
+    @Test func eventbriteWithoutASecretTakesThePlainPath() async throws {
+        let sink = MemorySink()
+        try await IntakeHarness.run(sink: sink) { harness in
+            let body = #"{"api_url":"https://www.eventbriteapi.com/v3/orders/9/","config":{"action":"order.placed"}}"#
+            #expect(try await harness.exchange(RawRequest.post("/webhooks/eventbrite", body: body))?.status == 202)
+            let secretLike = try #require(try await harness.exchange(RawRequest.post("/webhooks/eventbrite/x", body: body)))
+            #expect(secretLike.status == 404 && secretLike.errorCode == "not_found")
         }
     }
 

@@ -19,6 +19,14 @@ extension TrafficPoliceConfiguration {
         public var maxConnections: Int
     }
 
+    /// `[startup]`: how `serve` waits for its dependencies before it signals readiness.
+    public struct Startup: Sendable, Hashable {
+        /// `timeout_ms`: how long Redis and PostgreSQL may stay unreachable at start before `serve`
+        /// gives up with exit 69 (systemd restarts it). Default 50 s, below the unit's
+        /// `TimeoutStartSec=60s`.
+        public var timeout: Duration
+    }
+
     /// `[admin]`: the admin API, dashboard and `/metrics`; never exposed through the proxy.
     public struct Admin: Sendable, Hashable {
         /// `socket`: default `/run/traffic-police/admin.sock`.

@@ -5,8 +5,8 @@ import TrafficPoliceCore
 /// webhooks answer 503 and nothing is sent to it; that is a warning, not a configuration error.
 ///
 /// - eventbrite needs `eventbrite-token` (its webhooks are hints re-read through the API);
-/// - luma needs `luma-webhook-secret`; without `luma-api-key` it accepts webhooks but makes no
-///   API calls (no capacity pushes, no guest reads);
+/// - luma needs both `luma-webhook-secret` and `luma-api-key`: with only one, it is disabled (a
+///   Luma that took webhooks but could not publish or close would break G2/G5 silently);
 /// - meetup needs `meetup-token` (it is polled; it sends no webhooks).
 public struct PlatformAvailability: Sendable, Hashable {
     /// The credentials that were present.
@@ -18,7 +18,7 @@ public struct PlatformAvailability: Sendable, Hashable {
     public static func required(for platform: Platform) -> [CredentialName] {
         switch platform {
         case .eventbrite: [.eventbriteToken]
-        case .luma: [.lumaWebhookSecret]
+        case .luma: [.lumaWebhookSecret, .lumaAPIKey]
         case .meetup: [.meetupToken]
         }
     }
@@ -34,32 +34,24 @@ public struct PlatformAvailability: Sendable, Hashable {
     }
 
     /// Whether anything may call `platform`'s API (reads, capacity pushes, closes).
-    public func callsAPI(_ platform: Platform) -> Bool {
-        switch platform {
-        case .eventbrite: isEnabled(.eventbrite)
-        case .luma: isEnabled(.luma) && present.contains(.lumaAPIKey)
-        case .meetup: isEnabled(.meetup)
-        }
-    }
+    public func callsAPI(_ platform: Platform) -> Bool { isEnabled(platform) }
 
     /// The enabled platforms, in order.
     public var enabled: [Platform] { Platform.allCases.filter(isEnabled) }
 
-    /// One line per platform that is disabled or limited, naming the missing credentials; empty when
-    /// everything is enabled. Never contains a credential's value.
+    /// One line per disabled platform, naming the missing credentials (and, when some of its
+    /// credentials are present, that all are needed); empty when everything is enabled. Never
+    /// contains a credential's value.
     public var warnings: [(platform: Platform, message: String)] {
         Platform.allCases.compactMap { platform in
-            let missing = Self.required(for: platform).filter { !present.contains($0) }
-            if !missing.isEmpty {
-                let names = missing.map(\.rawValue).joined(separator: ", ")
-                return (platform, "platform \(platform.rawValue) disabled: credential \(names) absent "
-                    + "(its webhooks answer 503 and nothing is sent to it)")
-            }
-            if platform == .luma, !present.contains(.lumaAPIKey) {
-                return (platform, "platform luma: credential luma-api-key absent; webhooks are accepted "
-                    + "but no Luma API calls are made (no capacity pushes, no guest reads)")
-            }
-            return nil
+            let required = Self.required(for: platform)
+            let missing = required.filter { !present.contains($0) }
+            guard !missing.isEmpty else { return nil }
+            let names = missing.map(\.rawValue).joined(separator: ", ")
+            let needsAll = missing.count < required.count
+                ? "; it needs all of " + required.map(\.rawValue).joined(separator: " and ") : ""
+            return (platform, "platform \(platform.rawValue) disabled: credential \(names) absent\(needsAll) "
+                + "(its webhooks answer 503 and nothing is sent to it)")
         }
     }
 

@@ -16,6 +16,7 @@ public struct TrafficPoliceConfiguration: Sendable {
     public var queue: Queue
     public var rebalancer: Rebalancer
     public var spool: Spool
+    public var startup: Startup
     public var log: Log
 
     /// Every key this version understands, with its default (as the TOML text of its value).
@@ -56,6 +57,7 @@ public struct TrafficPoliceConfiguration: Sendable {
         "rebalancer.horizon_seconds": "300",
         "rebalancer.minimum_reserve": "5",
         "spool.dir": "",
+        "startup.timeout_ms": "50000",
         "log.level": "info",
     ]
 
@@ -143,6 +145,8 @@ public struct TrafficPoliceConfiguration: Sendable {
         self.spool = Spool(
             directory: spoolDirectory.isEmpty
                 ? Spool.defaultDirectory(environment: source.environment) : spoolDirectory)
+
+        self.startup = Startup(timeout: try read.milliseconds("startup.timeout_ms", in: 1_000...3_600_000))
 
         let levels: [Logger.Level] = [.trace, .debug, .info, .notice, .warning, .error, .critical]
         self.log = Log(level: try read.choice("log.level", levels.map { ($0.rawValue, $0) }))

@@ -9,15 +9,19 @@ import ServiceLifecycle
 /// and fails the daemon (exit) when `Configuration.deadline` passes, so systemd can restart it.
 public struct StartupGate: Service {
     public struct Configuration: Sendable {
-        /// How long to wait for Redis and PostgreSQL before giving up. Default 60 s.
-        public var deadline: Duration = .seconds(60)
+        /// How long to wait for Redis and PostgreSQL before giving up (`[startup] timeout_ms`). Default 50 s.
+        public var deadline: Duration = .seconds(50)
         /// The first retry delay (it doubles, up to 5 s). Default 100 ms.
         public var firstRetry: Duration = .milliseconds(100)
         public init() {}
     }
 
-    /// Why start-up failed.
+    /// Why start-up failed: a dependency (`Redis`, `PostgreSQL`) did not answer, or answered without
+    /// the ledger's schema. Either way the daemon cannot serve until someone fixes the outside
+    /// world (`serve` exits 69), not because of a fault of its own.
     public struct StartupError: Error, CustomStringConvertible {
+        /// The dependency at fault: "Redis" or "PostgreSQL".
+        public var dependency: String
         public var description: String
     }
 
@@ -55,20 +59,25 @@ public struct StartupGate: Service {
         let deadline = ContinuousClock.now + configuration.deadline
         var delay = configuration.firstRetry
         while true {
+            var dependency = "Redis"
             do {
                 _ = try await redis.send("PING")
+                dependency = "PostgreSQL"
                 let rows = try await postgres.query("SELECT to_regclass('public.events') IS NOT NULL AS migrated")
                 guard let row = rows.first, try row.decode("migrated", as: Bool.self) else {
-                    throw StartupError(description: "the ledger has no schema: run `traffic-police migrate`")
+                    throw StartupError(
+                        dependency: dependency, description: "the ledger has no schema: run `traffic-police migrate`")
                 }
                 return
             } catch let error as StartupError {
                 throw error
             } catch {
                 guard ContinuousClock.now + delay < deadline else {
-                    throw StartupError(description: "Redis or PostgreSQL did not answer within \(configuration.deadline): \(error)")
+                    throw StartupError(
+                        dependency: dependency,
+                        description: "\(dependency) unreachable: no answer within \(configuration.deadline) (\(error))")
                 }
-                logger.warning("waiting for Redis and PostgreSQL: \(error)")
+                logger.warning("waiting for \(dependency): \(error)")
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }

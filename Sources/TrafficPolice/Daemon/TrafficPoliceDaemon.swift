@@ -144,9 +144,11 @@ public struct TrafficPoliceDaemon {
                 overbooked: OverbookedOrders(ledger: desk.ledger, gateway: gateway, logger: logger), logger: logger),
             gate: workGate, configuration: workerConfiguration,
             logger: logger.with(label: "workers"), ready: { await readiness.wait() })
+        var gateConfiguration = StartupGate.Configuration()
+        gateConfiguration.deadline = configuration.startup.timeout
         let gate = StartupGate(
-            listening: [intake.listening, admin.listening], redis: redis, postgres: postgres, readiness: readiness,
-            logger: logger)
+            configuration: gateConfiguration, listening: [intake.listening, admin.listening], redis: redis,
+            postgres: postgres, readiness: readiness, logger: logger)
         let notifier = SystemdNotifierService(
             readiness: readiness,
             status: {

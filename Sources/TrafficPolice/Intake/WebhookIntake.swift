@@ -29,8 +29,15 @@ public struct WebhookIntake: Service {
             /// Only `api_url`s under this base are accepted (scheme, host, port, path prefix).
             public var apiURLPolicy: EventbriteAPIURLPolicy
             /// When set, the route is `POST /webhooks/eventbrite/<secret>`, and any other last
-            /// segment (or none) is a 404: Eventbrite's "private, unpublished URL".
+            /// segment is a 404, the plain path a 404 that says a secret path is configured:
+            /// Eventbrite's "private, unpublished URL".
             public var pathSecret: String?
+
+            /// The secret path as logs and answers show it: never the secret itself.
+            public static let secretPathShown = "/webhooks/eventbrite/<eventbrite-webhook-secret>"
+
+            /// The path Eventbrite must be given, as logs show it (the secret as a placeholder).
+            public var webhookPathShown: String { pathSecret == nil ? "/webhooks/eventbrite" : Self.secretPathShown }
 
             /// Default base URL `https://www.eventbriteapi.com/v3`.
             public init(baseURL: String = "https://www.eventbriteapi.com/v3", pathSecret: String? = nil) throws {
@@ -96,6 +103,12 @@ public struct WebhookIntake: Service {
     }
 
     public func run() async throws {
+        if let eventbrite = configuration.eventbrite {
+            let plain = eventbrite.pathSecret == nil ? "" : " (the plain /webhooks/eventbrite answers 404)"
+            logger.info(
+                "Eventbrite webhooks: give Eventbrite the URL path POST \(eventbrite.webhookPathShown)\(plain)",
+                metadata: ["PLATFORM": "eventbrite"])
+        }
         let routes = WebhookRoutes(
             configuration: configuration, sink: sink, metricsFactory: metrics.factory, logger: logger, clock: clock)
         var all = routes.routes

@@ -13,10 +13,25 @@ struct WebhookRoutes: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Date
 
+    /// What the plain `POST /webhooks/eventbrite` answers while `eventbrite-webhook-secret` is set:
+    /// a 404 that says why, without the secret.
+    static let secretPathRequired = ServerResponse.error(
+        .notFound, "secret_path_required",
+        "Eventbrite webhooks are taken on \(WebhookIntake.Configuration.Eventbrite.secretPathShown) because the "
+            + "eventbrite-webhook-secret credential is set: give Eventbrite that URL, with the secret")
+
     var routes: [Route] {
         var eventbritePattern = "/webhooks/eventbrite"
-        if configuration.eventbrite?.pathSecret != nil { eventbritePattern += "/{secret}" }
-        return [
+        var plainEventbrite: [Route] = []
+        if configuration.eventbrite?.pathSecret != nil {
+            eventbritePattern += "/{secret}"
+            plainEventbrite = [
+                Route(
+                    .POST, "/webhooks/eventbrite", name: "eventbrite",
+                    admit: { _, _ in Self.secretPathRequired }, handler: { _ in Self.secretPathRequired })
+            ]
+        }
+        return plainEventbrite + [
             Route(
                 .POST, "/webhooks/luma", name: "luma", requiresJSONBody: true,
                 admit: { _, _ in configuration.luma == nil ? Self.disabled(.luma, configuration) : nil },

@@ -56,7 +56,7 @@ public struct PlatformGateway: Sendable {
     /// Eventbrite's client for work in `lane`, or nil when Eventbrite is not enabled.
     public func eventbrite(_ lane: Lane) -> EventbriteClient? { client(.eventbrite, lane) }
 
-    /// Luma's client for work in `lane`, or nil without `luma-api-key`.
+    /// Luma's client for work in `lane`, or nil when Luma is not enabled (it needs both of its credentials).
     public func luma(_ lane: Lane) -> LumaClient? { client(.luma, lane) }
 
     /// Meetup's client for work in `lane`, or nil when Meetup is not enabled.
