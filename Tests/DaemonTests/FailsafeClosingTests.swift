@@ -138,6 +138,11 @@ extension DaemonSuite {
             let onAt = Date()
             let on = try await E2E.cli(["failsafe", "on", "--by", "Ada", "--reason", "test"], environment: setup.environment)
             #expect(on.0 == 0, "\(on.1)")
+            // At once, before the daemon's next look at the switch (every second): the box office reads it too.
+            let atOnce = try await UnixHTTPClient.post(
+                socketPath: setup.daemon.adminSocket, path: "/api/events/\(setup.event)/sales",
+                body: #"{"quantity": 1, "approve": true, "approved_by": "Ada"}"#)
+            #expect(atOnce.status == 423, "no box-office sale once the switch is on: \(atOnce)")
             let closed = try await Self.waitForListings(setup, since: onAt, within: .seconds(20)) { $0.capacity <= $0.sold }
             #expect(closed.count == 3 && closed.values.allSatisfy { $0.capacity <= $0.sold }, "every listing closed: \(closed)")
             let sale = try await UnixHTTPClient.post(

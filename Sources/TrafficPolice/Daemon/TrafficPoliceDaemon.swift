@@ -127,8 +127,11 @@ public struct TrafficPoliceDaemon {
             configuration: adminConfiguration, registry: metrics.registry,
             snapshot: { try await desk.snapshot($0, allowLedgerFallback: true) },
             sell: {
-                // G5: no box-office sale in fail-safe, whatever Redis would say.
+                // G5: no box-office sale in fail-safe, whatever Redis would say: this daemon's, and (as
+                // `traffic-police sell` checks) the operators' switch or any daemon's in the ledger, so a
+                // switch turned on is obeyed at once, not at this daemon's next look at it.
                 guard !watchdog.isFailsafe else { return .failsafe }
+                guard try await desk.ledger.failsafeOverview().reason == nil else { return .failsafe }
                 return try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID)
             },
             readiness: { readiness.isReady },
