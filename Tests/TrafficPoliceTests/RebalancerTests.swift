@@ -14,112 +14,80 @@ import TrafficPoliceCore
     static let capacity = 100
 
     @Test func quotaMovesToTheSellingPlatformAndEveryPlatformClosesAtTheSoftCap() async throws {
-        try await TestSimulator.with { sim in
-            try await TestStack.with { stack in
-                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
-                defer { fixture.close() }
-                let rebalancer = try fixture.rebalancer()
-                let running = Task { try await rebalancer.run() }
-                defer { running.cancel() }
+        try await RebalancerFixture.withPublishedAllocations { fixture in
+            // Eventbrite sells fast; Luma and Meetup sell nothing.
+            for _ in 0..<26 { try await fixture.sell(.eventbrite, 1) }
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                (try await fixture.simulatorCapacities()[.eventbrite] ?? 0) > 30
+            }, "quota moved to Eventbrite")
+            let moved = try await fixture.stack.desk.snapshot(fixture.event)
+            #expect(moved.platforms["eventbrite"]?.allocation ?? 0 > 30)
+            #expect(moved.platforms.filter { $0.key != "box_office" }.values.reduce(0) { $0 + $1.allocation } == 90, "Σ allocation = C − S")
+            let changes = try await fixture.stack.ledger.capacityChanges(fixture.event)
+            #expect(changes.contains { $0.kind == .transfer && $0.fence > 0 }, "the transfer is in the ledger with its fence")
 
-                // The first pass publishes each allocation (the simulator's events start unlimited).
-                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
-                })
-                // Eventbrite sells fast; Luma and Meetup sell nothing.
-                for _ in 0..<26 { try await fixture.sell(.eventbrite, 1) }
-                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                    (try await fixture.simulatorCapacities()[.eventbrite] ?? 0) > 30
-                }, "quota moved to Eventbrite")
-                let moved = try await fixture.stack.desk.snapshot(fixture.event)
-                #expect(moved.platforms["eventbrite"]?.allocation ?? 0 > 30)
-                #expect(moved.platforms.filter { $0.key != "box_office" }.values.reduce(0) { $0 + $1.allocation } == 90, "Σ allocation = C − S")
-                let changes = try await fixture.stack.ledger.capacityChanges(fixture.event)
-                #expect(changes.contains { $0.kind == .transfer && $0.fence > 0 }, "the transfer is in the ledger with its fence")
-
-                // Sell on until the soft cap: red alert closes every platform at what it sold.
-                var sold = 26
-                var refusedSince: ContinuousClock.Instant?
-                selling: while sold < 90 {
-                    for platform in Platform.allCases where try await fixture.sell(platform, 1) {
-                        sold += 1
-                        refusedSince = nil
-                        continue selling
-                    }
-                    // Every platform refused: a pass may be between a shrink and its grow. Give the
-                    // rebalancer some seconds before concluding that what they offer is sold.
-                    let since = refusedSince ?? .now
-                    refusedSince = since
-                    guard ContinuousClock.now - since < .seconds(15) else { break }
-                    try await Task.sleep(for: .milliseconds(100))
+            // Sell on until the soft cap: red alert closes every platform at what it sold.
+            var sold = 26
+            var refusedSince: ContinuousClock.Instant?
+            selling: while sold < 90 {
+                for platform in Platform.allCases where try await fixture.sell(platform, 1) {
+                    sold += 1
+                    refusedSince = nil
+                    continue selling
                 }
-                #expect(sold == 90, "the platforms together sold C − S")
-                #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .redAlert)
-                #expect(try await QueueTesting.eventually(timeout: .seconds(10)) {
-                    let truth = try await fixture.simulatorSold()
-                    let published = try await fixture.simulatorCapacities()
-                    return Platform.allCases.allSatisfy { published[$0] == truth[$0] || published[$0] == nil }
-                }, "every platform closed at what it sold")
-                for platform in Platform.allCases {
-                    #expect(try await fixture.sell(platform, 1) == false, "\(platform) sells nothing more")
-                }
-                try await fixture.expectPublishSafety()
+                // Every platform refused: a pass may be between a shrink and its grow. Give the
+                // rebalancer some seconds before concluding that what they offer is sold.
+                let since = refusedSince ?? .now
+                refusedSince = since
+                guard ContinuousClock.now - since < .seconds(15) else { break }
+                try await Task.sleep(for: .milliseconds(100))
             }
+            #expect(sold == 90, "the platforms together sold C − S")
+            #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .redAlert)
+            #expect(try await QueueTesting.eventually(timeout: .seconds(10)) {
+                let truth = try await fixture.simulatorSold()
+                let published = try await fixture.simulatorCapacities()
+                return Platform.allCases.allSatisfy { published[$0] == truth[$0] || published[$0] == nil }
+            }, "every platform closed at what it sold")
+            for platform in Platform.allCases {
+                #expect(try await fixture.sell(platform, 1) == false, "\(platform) sells nothing more")
+            }
+            try await fixture.expectPublishSafety()
         }
     }
 
     /// An operator's `event close` (mode closed) closes every platform at what it sold, far below the
     /// soft cap, and nothing more is sold there.
     @Test func anEventAnOperatorClosedIsClosedOnEveryPlatform() async throws {
-        try await TestSimulator.with { sim in
-            try await TestStack.with { stack in
-                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
-                defer { fixture.close() }
-                let rebalancer = try fixture.rebalancer()
-                let running = Task { try await rebalancer.run() }
-                defer { running.cancel() }
-                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
-                })
-                for _ in 0..<3 { _ = try await fixture.sell(.eventbrite, 1) }
-                _ = try await fixture.sell(.luma, 1)
-                #expect(try await fixture.stack.desk.close(fixture.event, by: "ana", reason: "test") == .closed)
-                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                    let truth = try await fixture.simulatorSold()
-                    let published = try await fixture.simulatorCapacities()
-                    return Platform.allCases.allSatisfy { published[$0] == truth[$0] || published[$0] == nil }
-                        && published[.eventbrite] == 3
-                }, "every platform closed at what it sold")
-                for platform in Platform.allCases {
-                    #expect(try await fixture.sell(platform, 1) == false, "\(platform) sells nothing more")
-                }
-                #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .closed)
-                try await fixture.expectPublishSafety()
+        try await RebalancerFixture.withPublishedAllocations { fixture in
+            for _ in 0..<3 { _ = try await fixture.sell(.eventbrite, 1) }
+            _ = try await fixture.sell(.luma, 1)
+            #expect(try await fixture.stack.desk.close(fixture.event, by: "ana", reason: "test") == .closed)
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                let truth = try await fixture.simulatorSold()
+                let published = try await fixture.simulatorCapacities()
+                return Platform.allCases.allSatisfy { published[$0] == truth[$0] || published[$0] == nil }
+                    && published[.eventbrite] == 3
+            }, "every platform closed at what it sold")
+            for platform in Platform.allCases {
+                #expect(try await fixture.sell(platform, 1) == false, "\(platform) sells nothing more")
             }
+            #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .closed)
+            try await fixture.expectPublishSafety()
         }
     }
 
     /// A static split (no quota moves) still publishes the allocations and closes at the soft cap.
     @Test func aStaticSplitPublishesAndClosesButMovesNothing() async throws {
-        try await TestSimulator.with { sim in
-            try await TestStack.with { stack in
-                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
-                defer { fixture.close() }
-                let rebalancer = try fixture.rebalancer(movesQuota: false)
-                let running = Task { try await rebalancer.run() }
-                defer { running.cancel() }
-                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
-                })
-                var sold = 0
-                for _ in 0..<40 where try await fixture.sell(.eventbrite, 1) { sold += 1 }
-                #expect(sold == 30, "Eventbrite sells its 30 and no more")
-                try await Task.sleep(for: .seconds(2))
-                #expect(try await fixture.simulatorCapacities()[.eventbrite] == 30)
-                let changes = try await fixture.stack.ledger.capacityChanges(fixture.event)
-                #expect(!changes.contains { $0.kind == .transfer })
-                try await fixture.expectPublishSafety()
-            }
+        try await RebalancerFixture.withPublishedAllocations(movesQuota: false) { fixture in
+            var sold = 0
+            for _ in 0..<40 where try await fixture.sell(.eventbrite, 1) { sold += 1 }
+            #expect(sold == 30, "Eventbrite sells its 30 and no more")
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await fixture.simulatorCapacities()[.eventbrite] == 30)
+            let changes = try await fixture.stack.ledger.capacityChanges(fixture.event)
+            #expect(!changes.contains { $0.kind == .transfer })
+            try await fixture.expectPublishSafety()
         }
     }
 }
@@ -179,6 +147,26 @@ struct RebalancerFixture {
             .luma: try Budget(limit: 200, periodMicros: 60_000_000, marginPercent: 50, burst: 90, failsafeReserve: 10),
             .meetup: try Budget(limit: 500, periodMicros: 60_000_000, marginPercent: 50, burst: 200, failsafeReserve: 40),
         ]
+    }
+
+    /// A fixture with its rebalancer running, once the first pass published each allocation (30 per
+    /// platform; the simulator's events start unlimited); closed and stopped after `body`.
+    static func withPublishedAllocations(
+        movesQuota: Bool = true, _ body: (RebalancerFixture) async throws -> Void
+    ) async throws {
+        try await TestSimulator.with { sim in
+            try await TestStack.with { stack in
+                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
+                defer { fixture.close() }
+                let rebalancer = try fixture.rebalancer(movesQuota: movesQuota)
+                let running = Task { try await rebalancer.run() }
+                defer { running.cancel() }
+                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
+                })
+                try await body(fixture)
+            }
+        }
     }
 
     func close() {
