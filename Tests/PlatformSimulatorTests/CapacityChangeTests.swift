@@ -40,4 +40,28 @@ import Testing
             #expect(changes[4]["call"] == "mutation openEventRsvps" && changes[4]["sold"] == 3 && changes[4]["closed"] == false)
         }
     }
+
+    /// `POST /control/meetup/mutation-errors`: the next N mutations of the event answer with the payload
+    /// error and change nothing; then mutations work again.
+    @Test func injectedMeetupMutationErrorsRefuseAndChangeNothing() async throws {
+        try await RunningSimulator.with { sim in
+            _ = try await sim.control("POST", "/control/events", ["platform": "meetup", "id": "m1", "capacity": 10])
+            let unknown = try await sim.control("POST", "/control/meetup/mutation-errors", ["event_id": "m9", "count": 1])
+            #expect(unknown.status == 404)
+            let injected = try await sim.control(
+                "POST", "/control/meetup/mutation-errors", ["event_id": "m1", "count": 2, "code": "FORBIDDEN", "message": "not now"])
+            #expect(injected.status == 200)
+            let edit = "mutation($input: EditEventInput!) { editEvent(input: $input) { event { id maxTickets } errors { code message } } }"
+            for limit in [6, 5] {
+                let refused = try await sim.meetup(edit, variables: ["input": ["eventId": "m1", "rsvpSettings": ["rsvpLimit": .int(limit)]]])
+                let errors = refused.json?["data"]?["editEvent"]?["errors"]?.arrayValue
+                #expect(errors?.first?["code"] == "FORBIDDEN" && errors?.first?["message"] == "not now")
+                #expect(refused.json?["data"]?["editEvent"]?["event"]?.isNull == true)
+            }
+            let changesBefore = try await sim.control("GET", "/control/capacity-changes").json?["capacity_changes"]?.arrayValue
+            #expect(changesBefore?.isEmpty == true, "a refused mutation changes nothing")
+            let accepted = try await sim.meetup(edit, variables: ["input": ["eventId": "m1", "rsvpSettings": ["rsvpLimit": 4]]])
+            #expect(accepted.json?["data"]?["editEvent"]?["event"]?["maxTickets"] == 4)
+        }
+    }
 }

@@ -77,6 +77,58 @@ import TrafficPoliceCore
         }
     }
 
+    /// Eventbrite sold 20 whose orders have not reached the daemon: the shrink its plan asks for is
+    /// refused (`CAPACITY_TOTAL_TOO_SMALL`); the rebalancer reads what it sold, plans again, and moves
+    /// only quota Eventbrite has not sold. The late orders are then all covered.
+    @Test func aShrinkEventbriteRefusesIsPlannedAgainWithWhatItSold() async throws {
+        try await RebalancerFixture.withPublishedAllocations { fixture in
+            var late: [String] = []
+            for _ in 0..<20 { late.append(try await fixture.sellOnThePlatformOnly(.eventbrite)) }
+            for _ in 0..<26 { try await fixture.sell(.luma, 1) }
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                try await fixture.stack.ledger.capacityChanges(fixture.event).contains {
+                    $0.kind == .refused && $0.platform == .eventbrite && $0.detail.contains("sold on the platform: 20")
+                }
+            }, "the refusal is in the ledger with what Eventbrite said it sold")
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                (try await fixture.simulatorCapacities()[.luma] ?? 0) > 30
+            }, "quota still moved to Luma")
+            let allocation = try await fixture.stack.desk.snapshot(fixture.event).platforms["eventbrite"]?.allocation ?? 0
+            #expect(allocation >= 20, "Eventbrite keeps the quota it sold (\(allocation))")
+            for orderID in late {
+                let result = try await fixture.stack.desk.apply(
+                    event: fixture.event, platform: .eventbrite, orderID: orderID, quantity: 1, source: .test)
+                #expect(result.outcome == .accepted, "a late Eventbrite order is covered by its allocation")
+            }
+            try await fixture.expectPublishSafety()
+        }
+    }
+
+    /// A Meetup mutation error on a shrink: the rebalancer counts Meetup's YES RSVPs (5 not polled
+    /// yet), plans again, and the shrink lands above what Meetup sold.
+    @Test func aMeetupMutationErrorIsPlannedAgainWithWhatMeetupSold() async throws {
+        try await RebalancerFixture.withPublishedAllocations { fixture in
+            for _ in 0..<5 { _ = try await fixture.sellOnThePlatformOnly(.meetup) }
+            let meetupID = try #require(fixture.ids[.meetup])
+            _ = try await fixture.sim.control(
+                "POST", "/control/meetup/mutation-errors",
+                ["event_id": meetupID, "count": 1, "code": "INTERNAL_ERROR", "message": "try again"])
+            for _ in 0..<26 { try await fixture.sell(.luma, 1) }
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                try await fixture.stack.ledger.capacityChanges(fixture.event).contains {
+                    $0.kind == .refused && $0.platform == .meetup && $0.detail.contains("sold on the platform: 5")
+                }
+            }, "the mutation error is in the ledger with what Meetup sold")
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                let meetup = try await fixture.simulatorCapacities()[.meetup] ?? 0
+                return meetup < 30 && meetup >= 5
+            }, "Meetup shrunk after the refusal, never below what it sold")
+            let allocation = try await fixture.stack.desk.snapshot(fixture.event).platforms["meetup"]?.allocation ?? 0
+            #expect(allocation >= 5, "Meetup keeps the quota it sold (\(allocation))")
+            try await fixture.expectPublishSafety()
+        }
+    }
+
     /// A static split (no quota moves) still publishes the allocations and closes at the soft cap.
     @Test func aStaticSplitPublishesAndClosesButMovesNothing() async throws {
         try await RebalancerFixture.withPublishedAllocations(movesQuota: false) { fixture in
@@ -212,6 +264,15 @@ struct RebalancerFixture {
             event: event, platform: platform, orderID: saleID, quantity: quantity, source: .test)
         #expect(result.outcome != .overbooked, "a sale the platform made is covered")
         return true
+    }
+
+    /// Sells one ticket on the platform (simulator) whose order has not reached the daemon (a late
+    /// webhook, a poll to come); returns the platform's order id.
+    func sellOnThePlatformOnly(_ platform: Platform) async throws -> String {
+        let answer = try await sim.control(
+            "POST", "/control/sales", ["platform": platform.rawValue, "event_id": try #require(ids[platform]), "quantity": 1])
+        let sale = try #require(answer["sale"] as? [String: Any], "the platform sold: \(answer)")
+        return try #require(sale["id"] as? String)
     }
 
     /// Each platform's current capacity as the simulator enforces it (nil: unlimited), closed Meetup as its sold.

@@ -144,6 +144,12 @@ public final class Simulator: Sendable {
             case .success(let json): return .json(200, json)
             case .failure(let error): return Self.failure(error.status, error.message)
             }
+        case ("POST", "/control/meetup/mutation-errors"):
+            guard let body = request.json else { return Self.failure(400, "expected a JSON body") }
+            switch state.withLockedValue({ $0.injectMeetupMutationErrors(body) }) {
+            case .success(let json): return .json(200, json)
+            case .failure(let error): return Self.failure(error.status, error.message)
+            }
         case ("POST", "/control/demand/start"):
             guard let body = request.json else { return Self.failure(400, "expected a JSON body") }
             do {

@@ -282,6 +282,20 @@ public struct SimulatorState: Sendable {
         return .success(["rsvp_id": .string(rsvpID), "guests_count": .int(guestsCount), "promoted": .array(promoted.map(JSON.string))])
     }
 
+    /// `POST /control/meetup/mutation-errors`: the next `count` mutations of a Meetup event answer with a
+    /// payload error (`code`, `message`) and change nothing.
+    public mutating func injectMeetupMutationErrors(_ body: JSON) -> Result<JSON, LumaError> {
+        guard let eventID = body["event_id"]?.stringValue, let count = body["count"]?.intValue, count >= 0 else {
+            return .failure(LumaError(400, "expected {\"event_id\",\"count\",\"code\"?,\"message\"?}"))
+        }
+        let code = body["code"]?.stringValue ?? "INTERNAL_ERROR"
+        let message = body["message"]?.stringValue ?? "Something went wrong, please try again"
+        guard meetup.injectMutationErrors(eventID: eventID, count: count, code: code, message: message) else {
+            return .failure(LumaError(404, "unknown Meetup event \(eventID)"))
+        }
+        return .success(["event_id": .string(eventID), "count": .int(count), "code": .string(code), "message": .string(message)])
+    }
+
     // MARK: Webhooks
 
     private mutating func plan(

@@ -67,6 +67,8 @@ struct MeetupExecutor {
         }
         if store.events[eventID] == nil {
             payloadError("EVENT_NOT_FOUND", "eventId", "Event \(eventID) not found")
+        } else if let fault = store.takeMutationFault(eventID) {
+            payloadError(fault.code, nil, fault.message)
         } else {
             switch field.name {
             case "editEvent":

@@ -31,7 +31,16 @@ public struct MeetupStore: Sendable {
         public var held: Int { status == "YES" ? 1 + guestsCount : 0 }
     }
 
+    /// A fault a test injects: the next `remaining` mutations of an event answer with this payload error
+    /// and change nothing.
+    public struct MutationFault: Sendable {
+        public var code: String
+        public var message: String
+        public var remaining: Int
+    }
+
     public private(set) var events: [String: Event] = [:]
+    public private(set) var mutationFaults: [String: MutationFault] = [:]
     public private(set) var rsvps: [String: Rsvp] = [:]
     /// RSVP ids grow from the wall-clock millisecond the store was made (× 10,000): unique across
     /// simulators sharing one Redis, as Meetup's are.
@@ -46,6 +55,22 @@ public struct MeetupStore: Sendable {
         let event = Event(id: id, created: now, rsvpLimit: capacity ?? 0)
         events[id] = event
         return event
+    }
+
+    /// The next `count` mutations of `eventID` answer with a payload error (`count` 0 clears it).
+    /// False for an unknown event.
+    public mutating func injectMutationErrors(eventID: String, count: Int, code: String, message: String) -> Bool {
+        guard events[eventID] != nil else { return false }
+        mutationFaults[eventID] = count > 0 ? MutationFault(code: code, message: message, remaining: count) : nil
+        return true
+    }
+
+    /// The injected fault this mutation of `eventID` answers with, if any (counted down).
+    mutating func takeMutationFault(_ eventID: String) -> MutationFault? {
+        guard var fault = mutationFaults[eventID] else { return nil }
+        fault.remaining -= 1
+        mutationFaults[eventID] = fault.remaining > 0 ? fault : nil
+        return fault
     }
 
     /// Seats taken by YES RSVPs (1 + guests each).

@@ -22,6 +22,21 @@ public enum CapacityPublishError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A permanent answer about the capacity (`.tooSmall` or `.refused`): the platform will not take it
+    /// as asked, and what it sold is worth reading before planning again.
+    public var isRefusal: Bool {
+        switch self {
+        case .tooSmall, .refused: true
+        case .notConfigured, .call: false
+        }
+    }
+
+    /// What the platform said it sold, when its refusal told it.
+    public var platformSold: Int? {
+        guard case .tooSmall(let sold, _) = self else { return nil }
+        return sold
+    }
+
     /// `error` as the publisher reports it: a permanent answer about the capacity being too small is
     /// `.tooSmall`, any other permanent answer `.refused`, the rest `.call`.
     static func classify(_ error: PlatformCallError, platform: Platform) -> CapacityPublishError {

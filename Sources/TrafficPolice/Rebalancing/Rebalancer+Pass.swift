@@ -42,21 +42,29 @@ extension Rebalancer {
             defer { watches[id] = watch }
             try await loadPublished(event, watch: &watch)
             let policy = RebalancePolicy(configuration: configuration.policy)
-            for _ in 0..<3 {
+            var end = PlanEnd.done
+            for _ in 0..<Self.plansPerPass {
                 guard let counters = try await desk.reservations.counters(event: id) else { return false }
                 let state = self.state(event, counters: counters, watch: &watch)
                 let plan = policy.plan(for: state)
-                guard !plan.isEmpty else { break }
+                guard !plan.isEmpty else {
+                    end = .done
+                    break
+                }
                 logger.info("rebalance plan", metadata: metadata.merging(["PLAN": "\(plan)"]) { $1 })
-                let end = try await perform(
+                end = try await perform(
                     plan, event: event, counters: counters, fence: fence, lease: lease, watch: &watch,
                     metadata: metadata)
-                switch end {
-                case .done: break
-                case .replan: continue
-                case .stopped: return false
-                }
-                break
+                guard end == .replan else { break }
+            }
+            switch end {
+            case .done: break
+            case .stopped: return false
+            case .replan:
+                logger.warning(
+                    "the platforms still refuse after \(Self.plansPerPass) plans: trying again at a later pass",
+                    metadata: metadata)
+                return false
             }
             announceClosed(event, watch: &watch)
             return true
@@ -92,6 +100,9 @@ extension Rebalancer {
         }
         watch.published = published
     }
+
+    /// Plans one pass makes at most when platforms refuse steps (each refusal re-reads and plans again).
+    static var plansPerPass: Int { 3 }
 
     /// What an unlimited listing counts as offering.
     static var unlimited: Int { 1 << 40 }
@@ -146,10 +157,8 @@ extension Rebalancer {
                 guard let reference = event.listings[platform] else { continue }
                 do {
                     try await publisher.publish(capacity, on: reference)
-                } catch CapacityPublishError.tooSmall(let platformSold, let detail) {
-                    if let platformSold { watch.platformSold[platform] = max(watch.platformSold[platform] ?? 0, platformSold) }
-                    try await refused(id, platform, fence, platformSold, detail, stepMetadata)
-                    return .replan
+                } catch let refusal as CapacityPublishError where refusal.isRefusal {
+                    return try await refused(reference, refusal, event: id, fence: fence, watch: &watch, metadata: stepMetadata)
                 } catch {
                     try await publishFailed(id, platform, fence, error, stepMetadata)
                     return .stopped
@@ -244,6 +253,10 @@ extension Rebalancer {
                     fence: fence, confirmed: false)
                 do {
                     try await publisher.publish(capacity, on: reference)
+                } catch let refusal as CapacityPublishError where refusal.isRefusal {
+                    // The ledger says `capacity` (never below what the platform may offer): keep it.
+                    watch.published[platform] = max(watch.published[platform] ?? 0, capacity)
+                    return try await refused(reference, refusal, event: id, fence: fence, watch: &watch, metadata: stepMetadata)
                 } catch {
                     try await publishFailed(id, platform, fence, error, stepMetadata)
                     return .stopped
@@ -292,16 +305,37 @@ extension Rebalancer {
         watch.published[platform] = capacity
     }
 
+    /// A platform refused a capacity (Eventbrite `CAPACITY_TOTAL_TOO_SMALL`, a Meetup mutation
+    /// error, …): counts what it sold on its own side (its orders may not have reached us yet), keeps
+    /// that count for planning, records the refusal, and asks for a new plan; stops when the platform
+    /// cannot be read.
     private func refused(
-        _ event: EventID, _ platform: Platform, _ fence: Int, _ platformSold: Int?, _ detail: String,
-        _ metadata: Logger.Metadata
-    ) async throws {
+        _ reference: ListingReference, _ refusal: CapacityPublishError, event: EventID, fence: Int,
+        watch: inout EventWatch, metadata: Logger.Metadata
+    ) async throws -> PlanEnd {
+        let platform = reference.platform
+        var platformSold = refusal.platformSold
+        if platformSold == nil {
+            do {
+                platformSold = try await publisher.read(reference).sold
+            } catch {
+                logger.warning(
+                    "the platform refused a capacity and cannot be read: stopping the plan",
+                    metadata: metadata.merging(["REFUSAL": "\(refusal)", "ERROR": "\(error)"]) { $1 })
+                try await publishFailed(event, platform, fence, refusal, metadata)
+                return .stopped
+            }
+        }
+        if let platformSold { watch.platformSold[platform] = max(watch.platformSold[platform] ?? 0, platformSold) }
+        Counter(label: "traffic_police_capacity_refusals_total", dimensions: [("platform", platform.rawValue)]).increment()
         logger.notice(
-            "the platform refused a capacity below what it sold: planning again",
-            metadata: metadata.merging(["PLATFORM_SOLD": "\(platformSold.map(String.init) ?? "?")", "DETAIL": "\(detail)"]) { $1 })
+            "the platform refused the capacity: planning again with what it sold",
+            metadata: metadata.merging(
+                ["PLATFORM_SOLD": "\(platformSold.map(String.init) ?? "?")", "REFUSAL": "\(refusal)"]) { $1 })
         try await desk.ledger.recordCapacityEvent(
             event: event, platform: platform, kind: .refused, fence: fence,
-            detail: "sold on the platform: \(platformSold.map(String.init) ?? "unknown"); \(detail)")
+            detail: "sold on the platform: \(platformSold.map(String.init) ?? "unknown"); \(refusal)")
+        return .replan
     }
 
     private func publishFailed(
