@@ -235,5 +235,63 @@ extension DaemonSuite {
             #expect(reopened.count == 3, "sales reopen: \(reopened)")
             #expect(await setup.daemon.terminate() == 0, "\(setup.daemon.log().suffix(2000))")
         }
+
+        /// G6 across a stop: the daemon is stopped, sales go on on the platforms (their webhooks lost),
+        /// Redis restarts empty, and the daemon started again notices the loss from the stamp the ledger
+        /// kept, rebuilds and reconciles before sales open.
+        @Test(.timeLimit(.minutes(3)))
+        func aRedisThatLostItsDataWhileNoDaemonRanIsReconciledAtTheNextStart() async throws {
+            var redis = try await PrivateRedis.start()
+            defer { redis.cleanUp() }
+            // Only a reconciliation may find the orders whose webhooks are lost below.
+            let setup = try await Self.setUp(
+                "offline", redis: redis, seed: 811,
+                extra: [
+                    "TRAFFIC_POLICE_PLATFORMS_LUMA_SWEEP_INTERVAL_MS": "600000",
+                    "TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_CATCH_UP_INTERVAL_MS": "600000",
+                ])
+            defer {
+                setup.sim.stop()
+                setup.daemon.cleanUp()
+                Task { await setup.database.drop() }
+            }
+            _ = try await Self.waitForListings(setup, within: .seconds(30)) { $0.capacity == 90 }
+            let postgres = try E2E.postgres(url: setup.database.url)
+            defer { Task { await postgres.shutdown() } }
+            #expect(await setup.daemon.terminate() == 0, "\(setup.daemon.log().suffix(2000))")
+
+            let dropped = try await setup.sim.control("/control/config", [
+                "webhooks": ["duplicate_probability": 0.0, "drop_probability": 1.0, "delay_ms": ["min": 0, "max": 0]]
+            ])
+            try #require(dropped.status == 200)
+            let sales = try await setup.sim.control("/control/demand/start", [
+                "events": setup.ids, "rate_per_second": 40, "skew": ["eventbrite": 50, "luma": 50, "meetup": 0],
+                "quantity": ["min": 1, "max": 2], "total": 10, "shape": "steady", "cancel_fraction": 0.0,
+            ])
+            try #require(sales.status == 202, "\(String(describing: sales.json))")
+            while (try await setup.sim.control("/control/demand").json as? [String: Any])?["running"] as? Bool == true {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let truth = try await PlatformDropTests.truth(setup.sim)
+            try #require(!truth.isEmpty)
+            #expect(try await PlatformDropTests.ledger(postgres, event: setup.event, holdingOnly: true).isEmpty)
+
+            redis = try await redis.restart()
+            try await setup.daemon.start()
+            let deadline = ContinuousClock.now + .seconds(60)
+            var ledger: [String: Int] = [:]
+            while ContinuousClock.now < deadline {
+                ledger = try await PlatformDropTests.ledger(postgres, event: setup.event, holdingOnly: true)
+                if ledger == truth, setup.daemon.log().contains("fail-safe left") { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let log = setup.daemon.log()
+            #expect(log.contains("Redis lost its data while no daemon watched it"), "\(log.suffix(3000))")
+            #expect(log.contains("reconciling every open event"), "\(log.suffix(3000))")
+            #expect(ledger == truth, "the sales made while no daemon ran are in the ledger: \(truth.count) vs \(ledger.count)")
+            let reopened = try await Self.waitForListings(setup, within: .seconds(60)) { $0.capacity > $0.sold }
+            #expect(reopened.count == 3, "sales reopen: \(reopened)")
+            #expect(await setup.daemon.terminate() == 0, "\(setup.daemon.log().suffix(2000))")
+        }
     }
 }

@@ -12,7 +12,7 @@ or a platform sold past what the ledger accepted or absorbed) or broke G2 at a c
 TP_COMPARE_BUYERS (2000, quantities 1–2: 3,000 tickets of demand) and TP_COMPARE_RATE (67/s) size
 the drops.
 """
-import argparse, datetime, json, math, os, subprocess, sys, threading, time
+import argparse, datetime, json, math, os, re, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import drop  # noqa: E402 — the single drop's control-API call
@@ -74,6 +74,21 @@ class Mode:
         """Σ excess of the ledger's absorbed orders of the event."""
         rows = self.sql(f"SELECT coalesce(sum(excess), 0) FROM orders WHERE event_id = '{event}' AND outcome = 'absorbed'")
         return int(rows[0][0]) if rows else 0
+
+    def red_alert_closed_ms(self, event):
+        """The daemon's own figure: milliseconds from when it saw the event in red alert until every
+        platform had confirmed its close (its "red alert: every platform is closed" line), or None."""
+        pattern = re.compile(r"ELAPSED_MS=(\d+)")
+        try:
+            with open(os.path.join(self.dir, "daemon.log"), encoding="utf-8", errors="replace") as lines:
+                for line in lines:
+                    if "every platform is closed" in line and f"EVENT_ID={event} " in line + " ":
+                        found = pattern.search(line)
+                        if found:
+                            return int(found.group(1))
+        except OSError:
+            return None
+        return None
 
     def prepare(self):
         for index, (skew, _, _) in enumerate(DROPS):
@@ -137,7 +152,10 @@ def drive(mode, index):
     changes = [change for change in call(mode.control, "/control/capacity-changes")["capacity_changes"]
                if change["event_id"] == ids[change["platform"]]]
     snapshot = mode.show(event)
-    return measure(snapshot, sales, changes, mode.absorbed(event), status, started)
+    figures = measure(snapshot, sales, changes, mode.absorbed(event), status, started)
+    closed_ms = mode.red_alert_closed_ms(event)
+    figures["daemon_close"] = "-" if closed_ms is None else f"{closed_ms / 1000:.1f} s"
+    return figures
 
 
 def measure(snapshot, sales, changes, absorbed, status, started):
@@ -247,8 +265,9 @@ def main():
           f"tickets at {RATE:g}/s per drop; webhooks delayed 100–5000 ms, 5% duplicated ({time.time() - began:.0f} s)")
     print()
     print("| mode | skew | eventbrite | luma | meetup | sell-through | oversold | past the ledger | "
-          "G2 violations / capacity changes | soft cap → all closed | 99% of C − S | turned away |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "G2 violations / capacity changes | soft cap → all closed | red alert → all closed (daemon) | "
+          "99% of C − S | turned away |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     failed = False
     for index, (skew, _, _) in enumerate(DROPS):
         for mode in modes:
@@ -256,7 +275,7 @@ def main():
             held = r["held"]
             print(f"| {mode.name} | {skew} | {held['eventbrite']} | {held['luma']} | {held['meetup']} | "
                   f"{100 * r['through']:.1f}% | {r['oversold']} | {r['past_ledger']} | {r['violations']} / {r['changes']} | "
-                  f"{r['close']} | {r['near_all']} | {r['turned_away']} of {r['buyers']} |")
+                  f"{r['close']} | {r['daemon_close']} | {r['near_all']} | {r['turned_away']} of {r['buyers']} |")
             failed = failed or r["oversold"] > 0 or r["past_ledger"] > 0 or r["violations"] > 0
     print()
     print("no drop oversold or offered more than C − S:", "NO" if failed else "yes")

@@ -89,7 +89,9 @@ public struct TrafficPoliceDaemon {
         let failsafe = FailsafeController(
             watchdog: watchdog,
             parts: .init(
-                desk: desk, spool: spool, queue: queue, marker: RedisMarker(redis: redis),
+                desk: desk, spool: spool, queue: queue, marker: RedisMarker(
+                    redis: redis,
+                    memory: .ledger(desk.ledger, redis: RedisMarker.identity(of: configuration.redis))),
                 closer: runsWorkers
                     ? FailsafeCloser(
                         ledger: desk.ledger, publisher: CapacityPublisher(gateway: gateway, lane: .failsafe),

@@ -173,7 +173,8 @@ public actor FailsafeController: Service {
             return
         }
         do {
-            let verdict = try await parts.marker.check()
+            // Redis may have been down since the start, before the daemon's first look at the marker.
+            let verdict = parts.marker.current == nil ? try await recalled() : try await parts.marker.check()
             metadata["REDIS"] = "\(verdict)"
             let events = try await parts.desk.ledger.events()
             for event in events { try await parts.desk.rebuild(event.id, replacing: true) }
@@ -191,6 +192,7 @@ public actor FailsafeController: Service {
                 }
             }
             try await parts.marker.adopt()
+            await persistMarker()
             lastRecovered = attempt
             retryAt = nil
             logger.notice("recovery steps done: counters rebuilt from the ledger, spool replayed", metadata: metadata)
@@ -209,15 +211,64 @@ public actor FailsafeController: Service {
         nextMarkerCheck = clock.now + configuration.markerInterval
         do {
             guard parts.marker.current != nil else {
-                try await parts.marker.adopt()
+                try await firstLook()
                 return
             }
             if case .lost(let why) = try await parts.marker.check() {
                 logger.critical("Redis lost its data (\(why)): fail-safe until it is rebuilt and reconciled")
                 watchdog.reportDataLoss()
+                return
             }
+            await persistMarker()
         } catch {
             return  // Redis not answering is the watchdog's business.
         }
+    }
+
+    /// The daemon's first look at the marker: against the stamp the ledger kept from the last daemon
+    /// (a loss while no daemon ran), then adopted.
+    private func firstLook() async throws {
+        if case .lost(let why) = try await recalled() {
+            logger.critical(
+                "Redis lost its data while no daemon watched it (\(why)): fail-safe until it is rebuilt and reconciled")
+            watchdog.reportDataLoss()
+            return
+        }
+        try await parts.marker.adopt()
+        await persistMarker()
+    }
+
+    /// What Redis shows judged against the ledger's stamp; `.intact` (and a warning) when the ledger
+    /// cannot say.
+    private func recalled() async throws -> RedisLoss.Verdict {
+        do {
+            return try await parts.marker.recall()
+        } catch let error as RedisMarker.MemoryError {
+            memoryUnavailable(error)
+            return .intact
+        }
+    }
+
+    /// Stores the adopted marker in the ledger; a failure is logged (once) and tried again each second.
+    private func persistMarker() async {
+        do {
+            try await parts.marker.persist()
+        } catch let error as RedisMarker.MemoryError {
+            memoryUnavailable(error)
+        } catch {
+            return
+        }
+    }
+
+    private var memoryWarned = false
+
+    /// Logged once: the ledger cannot keep the marker (not migrated, or down), so a loss of Redis's
+    /// data while no daemon runs would go unnoticed until the nightly reconciliation.
+    private func memoryUnavailable(_ error: RedisMarker.MemoryError) {
+        guard !memoryWarned else { return }
+        memoryWarned = true
+        logger.warning(
+            "cannot keep the Redis marker in the ledger (run traffic-police migrate?): a loss of Redis's data while no daemon runs would go unnoticed at the next start",
+            metadata: ["ERROR": "\(error)"])
     }
 }

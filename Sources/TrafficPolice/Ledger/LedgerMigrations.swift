@@ -4,7 +4,7 @@ import PostgresBridge
 ///
 /// Never edit a migration that has shipped: add the next version instead.
 public enum LedgerMigrations {
-    public static let all: [PostgresMigration] = [v1, v2, v3, v4, v5]
+    public static let all: [PostgresMigration] = [v1, v2, v3, v4, v5, v6]
 
     /// Events, listings, orders and box-office sales.
     ///
@@ -198,5 +198,22 @@ public enum LedgerMigrations {
             CREATE INDEX daemon_instances_updated ON daemon_instances (updated_at);
             COMMENT ON TABLE daemon_instances IS
                 'One row per running daemon, rewritten every few seconds with its Redis health (state since state_since, failsafe while sales are closed) and removed on graceful shutdown; updated_at older than a few seconds means the daemon is gone.';
+            """)
+
+    /// The marker each Redis held when a daemon last took it as its own (G6), kept outside Redis:
+    /// a daemon that starts and finds Redis without it (or holding another one, or restarted without
+    /// an append-only file) knows Redis lost its data while no daemon watched, and rebuilds and
+    /// reconciles before sales open. `redis` names the server and database (`host:port/db`).
+    static let v6 = PostgresMigration(
+        version: 6, name: "redis markers",
+        sql: """
+            CREATE TABLE redis_markers (
+                redis      text PRIMARY KEY,
+                marker     text NOT NULL,
+                run_id     text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            COMMENT ON TABLE redis_markers IS
+                'The marker key each Redis (host:port/db) held, with its run_id, when a daemon last adopted it; a daemon that starts and finds it gone knows Redis lost data while no daemon watched (G6).';
             """)
 }
