@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "TrafficPolice", "TrafficPoliceCore", "RedisBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Foundation
 import PostgresBridge
 import RedisBridge
@@ -24,6 +25,13 @@ struct BurstCommand: AsyncParsableCommand {
     var lateOrders: Int = 40
 
     func run() async throws {
+        // Thousands of orders are decided here: their journal lines (info, one per order) would
+        // drown the burst's own report. Warnings and worse still show.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
         let eventID = try EventID(event)
         let weights = skew.split(separator: ",").compactMap { Double($0) }
         guard weights.count == 3, weights.allSatisfy({ $0 >= 0 }), weights.reduce(0, +) > 0 else {

@@ -70,6 +70,7 @@ struct EventCommand: AsyncParsableCommand {
         @Option(name: .customLong("platform-event"), help: "The platform's id for the event.") var platformEvent: String
         @Option(name: .customLong("ticket-class"), help: "Eventbrite ticket class to publish the capacity on.")
         var ticketClass: String?
+        @Flag(help: "Print the event, with the new link, as JSON (as event show --json).") var json = false
         @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
@@ -85,7 +86,11 @@ struct EventCommand: AsyncParsableCommand {
             try await CommandRuntime.run(connection, needsRedis: false) { runtime in
                 try await runtime.desk.link(
                     eventID, platform: platform, platformEventID: platformEvent, ticketClassID: ticketClass)
-                Output.line("linked \(eventID) to \(platform.rawValue) event \(platformEvent)")
+                if json {
+                    try Output.json(try await runtime.desk.snapshot(eventID, allowLedgerFallback: true))
+                } else {
+                    Output.line("linked \(eventID) to \(platform.rawValue) event \(platformEvent)")
+                }
             }
         }
     }

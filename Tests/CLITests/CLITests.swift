@@ -33,6 +33,11 @@ import Testing
         let again = try await CLIProcess.run(["migrate"])
         #expect(again.status == 0)
         #expect(again.stdout.contains("up to date"), "\(again)")
+        let json = try await CLIProcess.run(["migrate", "--json"])
+        #expect(json.status == 0, "\(json)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json)")
+        #expect(object["applied"] as? [Int] == [])
+        #expect((object["version"] as? Int ?? 0) >= 6, "\(json.stdout)")
     }
 
     @Test func createShowAndListAnEvent() async throws {
@@ -82,6 +87,16 @@ import Testing
         let platforms = try #require(try await showJSON(id)["platforms"] as? [String: [String: Any]])
         #expect(platforms["eventbrite"]?["platform_event_id"] as? String == pid)
         #expect(platforms["eventbrite"]?["ticket_class_id"] as? String == "tc-1")
+
+        // --json prints the event as `event show --json` does, with the new link.
+        let lumaID = CLIProcess.uniqueID("evt")
+        let linked = try await CLIProcess.run(["event", "link", id, "--platform", "luma", "--platform-event", lumaID, "--json"])
+        #expect(linked.status == 0, "\(linked)")
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(linked.stdout.utf8)) as? [String: Any], "\(linked)")
+        #expect(shown["id"] as? String == id)
+        let linkedPlatforms = try #require(shown["platforms"] as? [String: [String: Any]])
+        #expect(linkedPlatforms["luma"]?["platform_event_id"] as? String == lumaID)
+        #expect(linkedPlatforms["eventbrite"]?["platform_event_id"] as? String == pid)
 
         // The same platform event cannot be linked to a second event.
         let other = CLIProcess.uniqueID("link")

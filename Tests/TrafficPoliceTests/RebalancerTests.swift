@@ -14,7 +14,8 @@ import TrafficPoliceCore
     static let capacity = 100
 
     @Test func quotaMovesToTheSellingPlatformAndEveryPlatformClosesAtTheSoftCap() async throws {
-        try await RebalancerFixture.withPublishedAllocations { fixture in
+        let logs = LogCapture()
+        try await RebalancerFixture.withPublishedAllocations(logs: logs) { fixture in
             // Eventbrite sells fast; Luma and Meetup sell nothing.
             for _ in 0..<26 { try await fixture.sell(.eventbrite, 1) }
             #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
@@ -53,7 +54,18 @@ import TrafficPoliceCore
                 #expect(try await fixture.sell(platform, 1) == false, "\(platform) sells nothing more")
             }
             try await fixture.expectPublishSafety()
+            try await Self.expectClosedAnnounced(logs)
         }
+    }
+
+    /// The daemon's own figure: "red alert: every platform is closed" with ELAPSED_MS, once.
+    static func expectClosedAnnounced(_ logs: LogCapture) async throws {
+        #expect(try await QueueTesting.eventually(timeout: .seconds(10)) {
+            logs.entries.contains { $0.message == "red alert: every platform is closed" }
+        }, "\(logs.entries.map(\.message).suffix(20))")
+        let announced = logs.entries.filter { $0.message == "red alert: every platform is closed" }
+        #expect(announced.count == 1)
+        #expect(announced.first.flatMap { Int($0.fields["ELAPSED_MS"] ?? "") }.map { $0 >= 0 } == true)
     }
 
     /// An operator's `event close` (mode closed) closes every platform at what it sold, far below the
@@ -131,7 +143,8 @@ import TrafficPoliceCore
 
     /// A static split (no quota moves) still publishes the allocations and closes at the soft cap.
     @Test func aStaticSplitPublishesAndClosesButMovesNothing() async throws {
-        try await RebalancerFixture.withPublishedAllocations(movesQuota: false) { fixture in
+        let logs = LogCapture()
+        try await RebalancerFixture.withPublishedAllocations(movesQuota: false, logs: logs) { fixture in
             var sold = 0
             for _ in 0..<40 where try await fixture.sell(.eventbrite, 1) { sold += 1 }
             #expect(sold == 30, "Eventbrite sells its 30 and no more")
@@ -140,6 +153,13 @@ import TrafficPoliceCore
             let changes = try await fixture.stack.ledger.capacityChanges(fixture.event)
             #expect(!changes.contains { $0.kind == .transfer })
             try await fixture.expectPublishSafety()
+            // Every platform sells out its 30: the soft cap (90) is reached with nothing left to
+            // close, and the daemon still says every platform is closed.
+            for platform in [Platform.luma, .meetup] {
+                for _ in 0..<30 { try await fixture.sell(platform, 1) }
+            }
+            #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .redAlert)
+            try await Self.expectClosedAnnounced(logs)
         }
     }
 }
@@ -204,13 +224,13 @@ struct RebalancerFixture {
     /// A fixture with its rebalancer running, once the first pass published each allocation (30 per
     /// platform; the simulator's events start unlimited); closed and stopped after `body`.
     static func withPublishedAllocations(
-        movesQuota: Bool = true, _ body: (RebalancerFixture) async throws -> Void
+        movesQuota: Bool = true, logs: LogCapture? = nil, _ body: (RebalancerFixture) async throws -> Void
     ) async throws {
         try await TestSimulator.with { sim in
             try await TestStack.with { stack in
                 let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
                 defer { fixture.close() }
-                let rebalancer = try fixture.rebalancer(movesQuota: movesQuota)
+                let rebalancer = try fixture.rebalancer(movesQuota: movesQuota, logs: logs)
                 let running = Task { try await rebalancer.run() }
                 defer { running.cancel() }
                 #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {

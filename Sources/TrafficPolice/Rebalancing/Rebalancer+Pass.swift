@@ -51,6 +51,7 @@ extension Rebalancer {
                     end = .done
                     break
                 }
+                if watch.closingSince == nil, state.mode == .open, state.isPastSoftCap { watch.closingSince = clock.now }
                 logger.info("rebalance plan", metadata: metadata.merging(["PLAN": "\(plan)"]) { $1 })
                 end = try await perform(
                     plan, event: event, counters: counters, fence: fence, lease: lease, watch: &watch,
@@ -347,9 +348,12 @@ extension Rebalancer {
             event: event, platform: platform, kind: .publishFailed, fence: fence, detail: "\(error)")
     }
 
-    /// Logs, once per red alert, that every platform is closed, and how long it took.
-    private func announceClosed(_ event: WatchedEvent, watch: inout EventWatch) {
-        guard let since = watch.redAlertSince, !watch.closedAnnounced, watch.unconfirmed.isEmpty else { return }
+    /// Logs, once per red alert, that every platform is closed, and how long it took from when this
+    /// daemon first saw the soft cap reached (`closingSince`).
+    func announceClosed(_ event: WatchedEvent, watch: inout EventWatch) {
+        guard watch.redAlertSince != nil, let since = watch.closingSince, !watch.closedAnnounced,
+            watch.unconfirmed.isEmpty
+        else { return }
         watch.closedAnnounced = true
         let elapsed = elapsed(since: since)
         Timer(label: "traffic_police_red_alert_close_seconds").recordMilliseconds(elapsed)

@@ -57,7 +57,7 @@ public actor Rebalancer: Service {
     let gate: WorkGate
     let logger: Logger
     private let ready: @Sendable () async -> Void
-    private let clock = ContinuousClock()
+    let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     /// What the rebalancer knows of each event between passes.
     var watches: [EventID: EventWatch] = [:]
@@ -175,7 +175,15 @@ public actor Rebalancer: Service {
             counters, softCap: event.record.policy.softCap, published: watch.published,
             linked: Set(event.listings.keys), at: now)
         watches[id] = watch
-        guard let reason, now >= watch.retryAt else { return }
+        guard let reason else {
+            // Nothing to publish: in red alert that means every platform is closed.
+            if counters.mode == .redAlert {
+                announceClosed(event, watch: &watch)
+                watches[id] = watch
+            }
+            return
+        }
+        guard now >= watch.retryAt else { return }
         _ = await runPass(event, reason: reason)
     }
 
@@ -241,12 +249,14 @@ public actor Rebalancer: Service {
         guard counters.mode == .redAlert else {
             if watch.redAlertSince != nil {
                 watch.redAlertSince = nil
+                watch.closingSince = nil
                 board.leave(id)
             }
             return
         }
         guard watch.redAlertSince == nil else { return }
         watch.redAlertSince = clock.now
+        if watch.closingSince == nil { watch.closingSince = watch.redAlertSince }
         watch.closedAnnounced = false
         if board.enter(id) {
             Counter(label: "traffic_police_red_alerts_total").increment()
@@ -289,6 +299,9 @@ struct EventWatch: Sendable {
     /// Whether the platforms' capacities were read back since the daemon started.
     var readBack = false
     var redAlertSince: ContinuousClock.Instant?
+    /// When this daemon first saw the event at its soft cap: red alert seen in the counters, or a
+    /// pass began closing the platforms (a platform's own count may show it first).
+    var closingSince: ContinuousClock.Instant?
     var closedAnnounced = false
     /// Failed passes in a row, and when the next may run (ms).
     var failures = 0
