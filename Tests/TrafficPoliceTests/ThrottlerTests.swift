@@ -170,6 +170,38 @@ import TrafficPoliceCore
         }
     }
 
+    /// Capacity pushes queued in numbers do not starve an order look-up: it goes within the first
+    /// four admissions (after three pushes at most), not after every push.
+    @Test func anOrderLookupIsNotStarvedByCapacityPushes() async throws {
+        // 5 calls a second, a burst of one; a pause holds every waiter until all are queued.
+        let budget = try Budget(limit: 600, periodMicros: 60_000_000, marginPercent: 50, burst: 1, failsafeReserve: 0)
+        let account = Self.account()
+        try await TestServers.withRedis(poolSize: 2) { redis in
+            let throttler = try Throttler(redis: redis, budgets: [.luma: budget], maxWait: .seconds(30))
+            let paused = ContinuousClock.now
+            try await throttler.pause(platform: .luma, for: .seconds(3), account: account)
+            let order = LaneLog()
+            let lanes = Array(repeating: Lane.capacityPush, count: 8) + [.orderLookup]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in lanes {
+                    group.addTask {
+                        try await throttler.acquire(platform: .luma, lane: lane, account: account)
+                        order.append(lane)
+                    }
+                }
+                while try await throttler.waiting(platform: .luma, account: account).values.reduce(0, +) < lanes.count,
+                    paused.duration(to: .now) < .seconds(10)
+                {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                try #require(paused.duration(to: .now) < .milliseconds(2_800), "every request queued within the pause")
+                try await group.waitForAll()
+            }
+            let position = try #require(order.lanes.firstIndex(of: .orderLookup))
+            #expect(position <= 3, "the look-up went \(position + 1)th: \(order.lanes)")
+        }
+    }
+
     @Test func aPauseFromOneInstanceHoldsTheOther() async throws {
         let long = Self.account()
         let short = Self.account()

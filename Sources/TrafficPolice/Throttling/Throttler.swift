@@ -5,7 +5,7 @@ import TrafficPoliceCore
 /// Every outbound platform call waits here first (DESIGN.md section 4, Throttler; G7).
 ///
 /// One GCRA bucket per platform token lives in Redis (``ThrottleScripts``), shared by every daemon
-/// instance. Lanes are served by strict priority within this instance (``LaneScheduler``) and, across
+/// instance. Lanes are served by priority with ageing within this instance (``LaneScheduler``) and, across
 /// instances, by the burst reserved for the fail-safe lane. While Redis is unreachable a local bucket
 /// at `fallbackPercent` of the budget takes over, since other instances may be spending too; after an
 /// outage Redis is tried again only every `outageProbe`, so calls do not each wait for a connect timeout.
@@ -73,6 +73,7 @@ public actor Throttler {
             if schedulers[keys]?.mayProceed(lane) ?? true {
                 let outcome = try await attempt(keys, platform: platform, gcra: gcra, lane: lane, cost: cost)
                 if outcome.retry == 0 {
+                    schedulers[keys]?.admitted(lane)
                     return ThrottleAdmission(redisTimeMicros: outcome.redisTime, waited: started.duration(to: clock.now))
                 }
                 wait = outcome.retry

@@ -1,20 +1,37 @@
-/// Picks which lane's waiting request goes next: strict priority, fail-safe first.
+/// Picks which lane's waiting request goes next: priority, fail-safe first, with ageing below it.
 ///
-/// Strict priority can starve reconciliation while higher lanes keep the bucket busy; that is
-/// intended (reconciliation is a nightly catch-up and the higher lanes are bounded by sales and
-/// rebalancing), so no ageing is done.
+/// Fail-safe closes always go first and hold every other lane back. Among the other lanes the
+/// highest waiting one goes, unless a lower lane waited while higher lanes were admitted
+/// ``ageingLimit`` times: that lane then has the next turn (one admission). A platform's small
+/// budget (Eventbrite's one call every 2 s) is so shared, at least one admission in
+/// `ageingLimit + 1` going to a waiting lower lane, instead of capacity pushes starving the order
+/// look-ups that bring sales in (and those starving reconciliation reads).
 public struct LaneScheduler: Sendable, Hashable {
     /// Requests waiting per lane (absent means none).
     public var waiting: [Lane: Int]
+    /// Per waiting lane: admissions of higher lanes (fail-safe aside) since one of its requests went.
+    public var passedOver: [Lane: Int]
+    /// How many admissions of higher lanes a waiting lane lets pass before it may go once. Default 3.
+    public var ageingLimit: Int
 
-    public init(waiting: [Lane: Int] = [:]) { self.waiting = waiting }
+    public init(waiting: [Lane: Int] = [:], passedOver: [Lane: Int] = [:], ageingLimit: Int = 3) {
+        self.waiting = waiting
+        self.passedOver = passedOver
+        self.ageingLimit = max(1, ageingLimit)
+    }
 
-    /// The highest-priority lane with a waiting request.
-    public var next: Lane? { Lane.allCases.first { (waiting[$0] ?? 0) > 0 } }
+    /// The lane whose request goes next: fail-safe, else an aged lane (the highest), else the
+    /// highest lane with a waiting request.
+    public var next: Lane? {
+        let waitingLanes = Lane.allCases.filter { (waiting[$0] ?? 0) > 0 }
+        if waitingLanes.contains(.failsafe) { return .failsafe }
+        return waitingLanes.first { (passedOver[$0] ?? 0) >= ageingLimit } ?? waitingLanes.first
+    }
 
-    /// Whether a request on `lane` may try the bucket: no request of a higher lane is waiting.
+    /// Whether a request on `lane` may try the bucket: its lane has the turn (``next``).
     public func mayProceed(_ lane: Lane) -> Bool {
-        !Lane.allCases.contains { $0 < lane && (waiting[$0] ?? 0) > 0 }
+        guard let next else { return true }
+        return lane == next
     }
 
     /// The next lane and its head's decision on the bucket (`heads` are the head costs per lane).
@@ -30,5 +47,16 @@ public struct LaneScheduler: Sendable, Hashable {
     public mutating func dequeue(_ lane: Lane) {
         let left = (waiting[lane] ?? 0) - 1
         waiting[lane] = left > 0 ? left : nil
+        if left <= 0 { passedOver[lane] = nil }
+    }
+
+    /// A request of `lane` was admitted: its lane starts ageing afresh, and every lower lane that
+    /// waits was passed over once more (fail-safe closes age nobody: they always go first).
+    public mutating func admitted(_ lane: Lane) {
+        passedOver[lane] = nil
+        guard lane != .failsafe else { return }
+        for lower in Lane.allCases where lower > lane && (waiting[lower] ?? 0) > 0 {
+            passedOver[lower, default: 0] += 1
+        }
     }
 }
