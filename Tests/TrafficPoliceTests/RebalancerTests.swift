@@ -141,6 +141,63 @@ import TrafficPoliceCore
         }
     }
 
+    /// In red alert every platform offers exactly what it holds: a refund there gives the ticket back
+    /// to the free stock (the allocation drops with it), so the platform is closed again at what it
+    /// holds now, or it would sell the refunded seat outside its allocation (G2).
+    @Test func aRefundInRedAlertClosesThePlatformAgainAtWhatItHolds() async throws {
+        try await RebalancerFixture.withPublishedAllocations(movesQuota: false) { fixture in
+            var eventbriteOrders: [String] = []
+            for platform in Platform.allCases {
+                for _ in 0..<30 {
+                    let order = try await fixture.sellOnThePlatformOnly(platform)
+                    _ = try await fixture.stack.desk.apply(
+                        event: fixture.event, platform: platform, orderID: order, quantity: 1, source: .test)
+                    if platform == .eventbrite { eventbriteOrders.append(order) }
+                }
+            }
+            #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .redAlert)
+            let refunded = try #require(eventbriteOrders.last)
+            let cancelled = try await fixture.sim.control(
+                "POST", "/control/cancellations", ["sale_id": refunded, "platform": "eventbrite", "refund": true])
+            #expect(cancelled["sale"] != nil, "\(cancelled)")
+            _ = try await fixture.stack.desk.release(
+                event: fixture.event, platform: .eventbrite, orderID: refunded, source: .test)
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                try await fixture.simulatorCapacities()[.eventbrite] == 29
+            }, "Eventbrite closed again at what it holds")
+            #expect(try await fixture.sell(.eventbrite, 1) == false, "the refunded seat is not on sale on Eventbrite")
+            try await fixture.expectPublishSafety()
+        }
+    }
+
+    /// A close lands on Eventbrite's own count (30: one sale's order has not reached the daemon),
+    /// then Eventbrite cancels that sale: it holds 29 with a capacity of 30. Its count is trusted
+    /// only for a while: the rebalancer closes it again, at 29, and the seat is not sold there.
+    @Test func aPlatformCountThatWentStaleIsAskedAgain() async throws {
+        try await RebalancerFixture.withPublishedAllocations(movesQuota: false, platformCountTrust: .seconds(1)) { fixture in
+            for platform in Platform.allCases {
+                for _ in 0..<(platform == .eventbrite ? 29 : 30) { try await fixture.sell(platform, 1) }
+            }
+            let unreported = try await fixture.sellOnThePlatformOnly(.eventbrite)
+            // The box office's ticket reaches the soft cap (90 counted): red alert.
+            _ = try await fixture.stack.desk.sell(fixture.event, quantity: 1, approvedBy: "ana", saleID: "bo-\(unreported)")
+            #expect(try await fixture.stack.desk.snapshot(fixture.event).mode == .redAlert)
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                try await fixture.stack.ledger.capacityChanges(fixture.event).contains {
+                    $0.kind == .close && $0.platform == .eventbrite && $0.capacity == 30
+                }
+            }, "Eventbrite closed at its own count, 30")
+            #expect(try await fixture.simulatorCapacities()[.eventbrite] == 30)
+            let cancelled = try await fixture.sim.control(
+                "POST", "/control/cancellations", ["sale_id": unreported, "platform": "eventbrite", "refund": true])
+            #expect(cancelled["sale"] != nil, "\(cancelled)")
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                try await fixture.simulatorCapacities()[.eventbrite] == 29
+            }, "Eventbrite closed again at what it holds now")
+            #expect(try await fixture.sell(.eventbrite, 1) == false, "the cancelled seat is not on sale on Eventbrite")
+        }
+    }
+
     /// A static split (no quota moves) still publishes the allocations and closes at the soft cap.
     @Test func aStaticSplitPublishesAndClosesButMovesNothing() async throws {
         let logs = LogCapture()
@@ -224,13 +281,15 @@ struct RebalancerFixture {
     /// A fixture with its rebalancer running, once the first pass published each allocation (30 per
     /// platform; the simulator's events start unlimited); closed and stopped after `body`.
     static func withPublishedAllocations(
-        movesQuota: Bool = true, logs: LogCapture? = nil, _ body: (RebalancerFixture) async throws -> Void
+        movesQuota: Bool = true, logs: LogCapture? = nil, platformCountTrust: Duration = .seconds(30),
+        _ body: (RebalancerFixture) async throws -> Void
     ) async throws {
         try await TestSimulator.with { sim in
             try await TestStack.with { stack in
                 let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
                 defer { fixture.close() }
-                let rebalancer = try fixture.rebalancer(movesQuota: movesQuota, logs: logs)
+                let rebalancer = try fixture.rebalancer(
+                    movesQuota: movesQuota, platformCountTrust: platformCountTrust, logs: logs)
                 let running = Task { try await rebalancer.run() }
                 defer { running.cancel() }
                 #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
@@ -250,9 +309,10 @@ struct RebalancerFixture {
     /// otherwise), a 20 s horizon, moves from 1 ticket; its log goes to `logs` when given.
     func rebalancer(
         movesQuota: Bool = true, intervalMilliseconds: Int64 = 1_000, triggerShare: Double = 0.8,
-        gate: WorkGate = WorkGate(), logs: LogCapture? = nil
+        gate: WorkGate = WorkGate(), platformCountTrust: Duration = .seconds(30), logs: LogCapture? = nil
     ) throws -> Rebalancer {
         var configuration = Rebalancer.Configuration()
+        configuration.platformCountTrust = platformCountTrust
         configuration.watchInterval = .milliseconds(50)
         configuration.eventRefresh = .milliseconds(500)
         configuration.trigger = .init(

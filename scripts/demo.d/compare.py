@@ -181,8 +181,9 @@ def measure(snapshot, sales, changes, absorbed, status, started):
     # every change the platforms recorded (null, or Meetup's editEvent limit 0, is unlimited).
     soft = crossing(soft_cap)
     published = {platform: snapshot["platforms"][platform]["allocation"] for platform in PLATFORMS}
-    closed_rsvps, closed_since = False, {platform: None for platform in PLATFORMS}
+    closed_rsvps = False
     violations = 0
+    offered_changes = {platform: [] for platform in PLATFORMS}
     for change in sorted(changes, key=lambda change: change["time"]):
         platform, instant, new = change["platform"], seconds(change["time"]), change["new"]
         call_name = change.get("call", "")
@@ -199,31 +200,39 @@ def measure(snapshot, sales, changes, absorbed, status, started):
         if change.get("sold") is not None:
             sold[platform] = change["sold"]
         offered = {name: 0 if (name == "meetup" and closed_rsvps) else published[name] for name in PLATFORMS}
+        offered_changes[platform].append((instant, offered[platform]))
         # Before the soft cap nothing may come out of the safety stock; after it, closing at a count
         # that lags the platforms' own is covered by it (the late orders are absorbed).
         allowed = sellable if soft is None or instant < soft else sellable + absorbed
         if sum(max(offered[name], sold[name]) for name in PLATFORMS) > allowed:
             violations += 1
-        is_closed = offered[platform] <= sold[platform]
-        if not is_closed:
-            closed_since[platform] = None
-        elif closed_since[platform] is None:
-            closed_since[platform] = instant
 
-    if soft is not None:
-        # A platform that sold out what it was last given offers nothing more either: closed from
-        # its last sale (or the crossing, if that came later).
-        for platform in PLATFORMS:
-            offered = 0 if (platform == "meetup" and closed_rsvps) else published[platform]
-            if closed_since[platform] is None and offered <= held[platform]:
-                last = max((at for at, name, _ in timeline if name == platform), default=soft)
-                closed_since[platform] = max(last, soft)
+    def closed_for_good(platform):
+        """When the platform stopped offering anything for good: from then on its offered capacity
+        (the last change's) never exceeded what it held, whether a close or its own last sale did it."""
+        offered = snapshot["platforms"][platform]["allocation"]
+        held_now, closed_at = 0, None
+        events = [(at, 1, value) for at, value in offered_changes[platform]]
+        events += [(at, 0, tickets) for at, name, tickets in timeline if name == platform]
+        for at, kind, value in sorted(events, key=lambda event: (event[0], event[1])):
+            if kind == 1:
+                offered = value
+            else:
+                held_now += value
+            if offered <= held_now:
+                closed_at = at if closed_at is None else closed_at
+            else:
+                closed_at = None
+        return closed_at
+
     if soft is None:
         close = "-"
-    elif any(closed_since[platform] is None for platform in PLATFORMS):
-        close = "not closed"
     else:
-        close = f"{max(0.0, max(closed_since.values()) - soft):.1f} s"
+        closes = {platform: closed_for_good(platform) for platform in PLATFORMS}
+        if any(at is None for at in closes.values()):
+            close = "not closed"
+        else:
+            close = f"{max(0.0, max(closes.values()) - soft):.1f} s"
     near_all = crossing(math.ceil(0.99 * sellable))
     return {
         "held": held, "through": total / sellable, "oversold": max(0, total - capacity),

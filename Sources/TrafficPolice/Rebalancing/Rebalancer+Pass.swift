@@ -116,10 +116,11 @@ extension Rebalancer {
         for platform in Platform.allCases {
             let linked = event.listings[platform] != nil
             let counted = counters.sold[.platform(platform)] ?? 0
-            if let said = watch.platformSold[platform], said <= counted { watch.platformSold[platform] = nil }
+            let claimed = watch.claimedSold(
+                platform, counted: counted, at: now, trust: milliseconds(configuration.platformCountTrust))
             listings[platform] = RebalanceState.Listing(
                 linked: linked, allocation: counters.allocation[platform] ?? 0,
-                published: watch.published[platform] ?? 0, sold: max(counted, watch.platformSold[platform] ?? 0),
+                published: watch.published[platform] ?? 0, sold: max(counted, claimed ?? 0),
                 velocity: velocities[platform] ?? 0, unconfirmedPublished: watch.unconfirmed[platform])
         }
         return RebalanceState(
@@ -180,7 +181,7 @@ extension Rebalancer {
                 if closedAt > sold[platform] ?? 0 {
                     // The platform sold more than its orders that reached us: plan with its count until
                     // ours catches up, or every pass would close it again (and spend its budget on that).
-                    watch.platformSold[platform] = closedAt
+                    watch.remember(platform, said: closedAt, at: now)
                 }
                 sold[platform] = closedAt
                 lowered(platform, to: closedAt, watch: &watch)
@@ -208,7 +209,7 @@ extension Rebalancer {
                     counted.insert(from)
                     do {
                         if let said = try await publisher.read(reference).sold {
-                            watch.platformSold[from] = max(watch.platformSold[from] ?? 0, said)
+                            watch.remember(from, said: said, at: now)
                         }
                     } catch {
                         logger.warning(
@@ -327,7 +328,7 @@ extension Rebalancer {
                 return .stopped
             }
         }
-        if let platformSold { watch.platformSold[platform] = max(watch.platformSold[platform] ?? 0, platformSold) }
+        if let platformSold { watch.remember(platform, said: platformSold, at: now) }
         Counter(label: "traffic_police_capacity_refusals_total", dimensions: [("platform", platform.rawValue)]).increment()
         logger.notice(
             "the platform refused the capacity: planning again with what it sold",

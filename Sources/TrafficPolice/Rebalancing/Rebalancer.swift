@@ -41,6 +41,9 @@ public actor Rebalancer: Service {
         /// The first wait after a failed pass; it doubles up to `maximumBackoff`.
         public var backoff: Duration = .seconds(1)
         public var maximumBackoff: Duration = .seconds(30)
+        /// How long a platform's own sold count (read when it refused a capacity, or when it was
+        /// closed above the counters) is planned with while the counters show less. Default 30 s.
+        public var platformCountTrust: Duration = .seconds(30)
         /// Which events it looks after (default: every event linked on a platform).
         public var selection: @Sendable (EventRecord) -> Bool = { _ in true }
 
@@ -171,9 +174,15 @@ public actor Rebalancer: Service {
         }
         var watch = watches[id] ?? EventWatch(trigger: RebalanceTrigger(configuration: configuration.trigger))
         noteMode(counters, of: event.record, watch: &watch)
+        var claimed: [Platform: Int] = [:]
+        for platform in event.listings.keys {
+            claimed[platform] = watch.claimedSold(
+                platform, counted: counters.sold[.platform(platform)] ?? 0, at: now,
+                trust: milliseconds(configuration.platformCountTrust))
+        }
         let reason = watch.trigger.observe(
             counters, softCap: event.record.policy.softCap, published: watch.published,
-            linked: Set(event.listings.keys), at: now)
+            linked: Set(event.listings.keys), platformSold: claimed, at: now)
         watches[id] = watch
         guard let reason else {
             // Nothing to publish: in red alert that means every platform is closed.
@@ -293,9 +302,13 @@ struct EventWatch: Sendable {
     var published: [Platform: Int] = [:]
     /// For a shrink or close not yet read back: the capacity the platform may still offer.
     var unconfirmed: [Platform: Int] = [:]
-    /// What a platform said it sold when it refused a capacity below it (its webhooks or polls may
-    /// lag): planning counts at least this much sold until the counters catch up.
+    /// What a platform said it sold when that was more than the counters showed (its webhooks or
+    /// polls lag): planning counts at least this much sold until the counters catch up, or until it
+    /// is older than the trust given it (``Rebalancer/Configuration/platformCountTrust``: a sale the
+    /// platform counted may since have been cancelled there; the next close then asks again).
     var platformSold: [Platform: Int] = [:]
+    /// When each `platformSold` was said (rebalancer milliseconds).
+    var platformSoldAt: [Platform: Int64] = [:]
     /// Whether the platforms' capacities were read back since the daemon started.
     var readBack = false
     var redAlertSince: ContinuousClock.Instant?
@@ -306,4 +319,23 @@ struct EventWatch: Sendable {
     /// Failed passes in a row, and when the next may run (ms).
     var failures = 0
     var retryAt: Int64 = 0
+}
+
+extension EventWatch {
+    /// Records what `platform` said it sold at `now`.
+    mutating func remember(_ platform: Platform, said: Int, at now: Int64) {
+        platformSold[platform] = max(platformSold[platform] ?? 0, said)
+        platformSoldAt[platform] = now
+    }
+
+    /// The platform's own count while it is above `counted` and younger than `trust` ms; forgets it otherwise.
+    mutating func claimedSold(_ platform: Platform, counted: Int, at now: Int64, trust: Int64) -> Int? {
+        guard let said = platformSold[platform] else { return nil }
+        guard said > counted, now - (platformSoldAt[platform] ?? now) < trust else {
+            platformSold[platform] = nil
+            platformSoldAt[platform] = nil
+            return nil
+        }
+        return said
+    }
 }

@@ -60,8 +60,11 @@ public struct RebalanceTrigger: Sendable, Hashable {
     /// - Parameters:
     ///   - published: what each linked platform publishes, as the rebalancer last set or read it.
     ///   - linked: the platforms the event is listed on.
+    ///   - platformSold: what a platform itself said it sold, where that is more than the counters
+    ///     show and still trusted: past the soft cap a platform closed at that count needs no pass.
     public mutating func observe(
-        _ counters: EventCounters, softCap: Int, published: [Platform: Int], linked: Set<Platform>, at now: Int64
+        _ counters: EventCounters, softCap: Int, published: [Platform: Int], linked: Set<Platform>,
+        platformSold: [Platform: Int] = [:], at now: Int64
     ) -> Reason? {
         for platform in Platform.allCases {
             let sold = counters.sold[.platform(platform)] ?? 0
@@ -75,7 +78,9 @@ public struct RebalanceTrigger: Sendable, Hashable {
             counters.mode == .redAlert || counters.mode == .closed
             || (counters.mode == .open && counters.totalSold >= softCap)
         if pastSoftCap {
-            let open = linked.contains { (published[$0] ?? 0) != (counters.sold[.platform($0)] ?? 0) }
+            let open = linked.contains {
+                (published[$0] ?? 0) != max(counters.sold[.platform($0)] ?? 0, platformSold[$0] ?? 0)
+            }
             return open || counters.mode == .open ? .closing : nil
         }
         guard let lastPass else { return .interval }
