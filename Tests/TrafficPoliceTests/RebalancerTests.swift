@@ -188,6 +188,11 @@ import TrafficPoliceCore
                 }
             }, "Eventbrite closed at its own count, 30")
             #expect(try await fixture.simulatorCapacities()[.eventbrite] == 30)
+            // While the sale stands, each look after the trust ran out reads Eventbrite's count
+            // again (one call) instead of closing at 29 and being refused.
+            let writes = try await fixture.capacityWrites(.eventbrite)
+            try await Task.sleep(for: .milliseconds(2_500))
+            #expect(try await fixture.capacityWrites(.eventbrite) == writes, "no close again while Eventbrite still holds 30")
             let cancelled = try await fixture.sim.control(
                 "POST", "/control/cancellations", ["sale_id": unreported, "platform": "eventbrite", "refund": true])
             #expect(cancelled["sale"] != nil, "\(cancelled)")
@@ -353,6 +358,12 @@ struct RebalancerFixture {
             "POST", "/control/sales", ["platform": platform.rawValue, "event_id": try #require(ids[platform]), "quantity": 1])
         let sale = try #require(answer["sale"] as? [String: Any], "the platform sold: \(answer)")
         return try #require(sale["id"] as? String)
+    }
+
+    /// Capacity writes the platform received (Eventbrite: POSTs).
+    func capacityWrites(_ platform: Platform) async throws -> Int {
+        let requests = try await sim.control("GET", "/control/requests")["requests"] as? [[String: Any]] ?? []
+        return requests.filter { $0["platform"] as? String == platform.rawValue && $0["method"] as? String == "POST" }.count
     }
 
     /// Each platform's current capacity as the simulator enforces it (nil: unlimited), closed Meetup as its sold.

@@ -45,6 +45,7 @@ extension Rebalancer {
             var end = PlanEnd.done
             for _ in 0..<Self.plansPerPass {
                 guard let counters = try await desk.reservations.counters(event: id) else { return false }
+                await recount(event, counters: counters, watch: &watch)
                 let state = self.state(event, counters: counters, watch: &watch)
                 let plan = policy.plan(for: state)
                 guard !plan.isEmpty else {
@@ -104,6 +105,20 @@ extension Rebalancer {
 
     /// Plans one pass makes at most when platforms refuse steps (each refusal re-reads and plans again).
     static var plansPerPass: Int { 3 }
+
+    /// Reads again what a platform sold where its last word is above the counters but no longer
+    /// trusted (a sale it counted may have been cancelled there since): one read, instead of a close
+    /// at the counters' figure that the platform may refuse. Unreadable: planned with the counters.
+    private func recount(_ event: WatchedEvent, counters: EventCounters, watch: inout EventWatch) async {
+        let counted = Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, counters.sold[.platform($0)] ?? 0) })
+        for platform in watch.stale(counted: counted, at: now, trust: milliseconds(configuration.platformCountTrust)) {
+            watch.forget(platform)
+            guard let reference = event.listings[platform],
+                let said = try? await publisher.read(reference).sold, said > counted[platform] ?? 0
+            else { continue }
+            watch.remember(platform, said: said, at: now)
+        }
+    }
 
     /// What an unlimited listing counts as offering.
     static var unlimited: Int { 1 << 40 }

@@ -328,14 +328,26 @@ extension EventWatch {
         platformSoldAt[platform] = now
     }
 
-    /// The platform's own count while it is above `counted` and younger than `trust` ms; forgets it otherwise.
+    /// The platform's own count while it is above `counted` and younger than `trust` ms (forgotten
+    /// once the counters reach it; kept, but not used, once older: see ``stale(counted:at:trust:)``).
     mutating func claimedSold(_ platform: Platform, counted: Int, at now: Int64, trust: Int64) -> Int? {
         guard let said = platformSold[platform] else { return nil }
-        guard said > counted, now - (platformSoldAt[platform] ?? now) < trust else {
-            platformSold[platform] = nil
-            platformSoldAt[platform] = nil
+        guard said > counted else {
+            forget(platform)
             return nil
         }
-        return said
+        return now - (platformSoldAt[platform] ?? now) < trust ? said : nil
+    }
+
+    /// The platforms whose own count is above the counters but older than `trust` ms: to be read again.
+    func stale(counted: [Platform: Int], at now: Int64, trust: Int64) -> [Platform] {
+        platformSold.keys.sorted().filter { platform in
+            (platformSold[platform] ?? 0) > (counted[platform] ?? 0) && now - (platformSoldAt[platform] ?? now) >= trust
+        }
+    }
+
+    mutating func forget(_ platform: Platform) {
+        platformSold[platform] = nil
+        platformSoldAt[platform] = nil
     }
 }
