@@ -98,6 +98,47 @@ import TrafficPoliceCore
         #expect(throws: DashboardFormError.self) { try DashboardAction.reconcile(FormFields(["confirm": "yes"])).get() }
     }
 
+    @Test func theEndOfSalesFormDecodesAndItsPagesSayWhatHappens() throws {
+        let close = try DashboardAction.close(FormFields(["operator": " ana ", "reason": " venue <shut> ", "confirm": "yes"])).get()
+        #expect(close == DashboardAction(kind: .close(reason: "venue <shut>"), operatorName: "ana", confirmed: true))
+        let bare = try DashboardAction.close(FormFields(["operator": "bo", "reason": "  "])).get()
+        #expect(bare == DashboardAction(kind: .close(reason: nil), operatorName: "bo", confirmed: false))
+        #expect(try DashboardAction.close(FormFields(["operator": "bo"])).get().kind == .close(reason: nil))
+        let longest = String(repeating: "x", count: DashboardAction.maximumTextLength)
+        #expect(try DashboardAction.close(FormFields(["operator": "bo", "reason": longest])).get().kind == .close(reason: longest))
+        for bad in [["reason": "x"], ["operator": " ", "reason": "x"], ["operator": "bo", "reason": longest + "x"],
+            ["operator": longest + "x"]]
+        {
+            #expect(throws: DashboardFormError.self, "\(bad)") { try DashboardAction.close(FormFields(bad)).get() }
+        }
+
+        // The button (red, with a reason field) only where the server offers it and the event is not closed yet.
+        let form = DashboardPages.FormContext(csrfToken: "t", operatorHint: nil)
+        let button = #"<button type="submit" class="danger">End sales…</button>"#
+        let red = DashboardPages.eventPage(EventBoard(snapshot: try Self.snapshot(mode: .redAlert)), form: form, close: true)
+        #expect(red.markup.contains(#"<form method="post" action="/dashboard/events/ev-1/close">"#))
+        #expect(red.markup.contains(button) && red.markup.contains(#"name="reason""#))
+        let closed = DashboardPages.eventPage(EventBoard(snapshot: try Self.snapshot(mode: .closed)), form: form, close: true)
+        #expect(!closed.markup.contains("/close") && !closed.markup.contains("End sales"))
+        let notOffered = DashboardPages.eventPage(EventBoard(snapshot: try Self.snapshot()), form: form)
+        #expect(!notOffered.markup.contains("/close") && !notOffered.markup.contains("End sales"))
+
+        // The confirmation says what happens and carries the fields again.
+        let confirm = DashboardPages.confirmation(
+            close, event: try Self.snapshot(name: "Launch", sold: [.platform(.luma): 7]), form: form
+        ).markup
+        for text in [
+            "End the sales of Launch on every platform, asked by ana?", "closes at what it has sold, within a second or two",
+            "Orders the platforms already made are still honoured", "The box office can still sell what is left, with approval.",
+            "There is no reopening from the dashboard.", "Sold now: 7 of 100 (mode open).", "Reason: venue &lt;shut&gt;",
+            #"<form method="post" action="/dashboard/events/ev-1/close">"#, #"name="operator" value="ana""#,
+            #"name="reason" value="venue &lt;shut&gt;""#, #"name="confirm" value="yes""#,
+            #"<button type="submit" class="danger">End sales</button>"#,
+        ] {
+            #expect(confirm.contains(text), "\(text)")
+        }
+    }
+
     @Test func bannersSayWhatWhenAndWhy() throws {
         let open = EventBoard(snapshot: try Self.snapshot())
         #expect(DashboardBanner.banners(for: open).isEmpty)

@@ -42,6 +42,16 @@ struct DashboardServerTests {
             return try #require(try await client.response(), "\(target) \(body)")
         }
 
+        /// The statuses of `fields` posted to `target` without the token, with an empty form token and
+        /// from another origin (each should be 403).
+        func refusedStatuses(_ target: String, _ fields: [(String, String)], token: String) async throws -> [Int] {
+            [
+                try await post(target, fields, token: nil).status,
+                try await post(target, fields, token: token, formToken: "").status,
+                try await post(target, fields, token: token, headers: [("Origin", "https://evil.example")]).status,
+            ]
+        }
+
         /// The session token a page hands out in its cookie (the event's page: the list may be long on
         /// a shared database).
         func token() async throws -> String {
@@ -66,7 +76,7 @@ struct DashboardServerTests {
         configure: (inout AdminServer.Configuration) -> Void = { _ in }, ledger: Ledger? = nil,
         reconciliations: DashboardReconciliations? = nil,
         rebalance: (@Sendable (EventID, String) async -> RebalanceRequests.Outcome)? = nil,
-        _ body: (World) async throws -> Void
+        source adjust: (inout DashboardSource) -> Void = { _ in }, _ body: (World) async throws -> Void
     ) async throws {
         try await TestStack.with { stack in
             let event = try TestServers.eventID("dash")
@@ -81,6 +91,7 @@ struct DashboardServerTests {
             let logs = LogCapture()
             var source = DashboardSource.live(desk: desk, queue: nil, reconciliations: reconciliations)
             source.rebalance = rebalance
+            adjust(&source)
             let admin = AdminServer(
                 configuration: configuration, registry: export.registry, snapshot: { try await desk.snapshot($0) },
                 sell: { try await desk.sell($0, quantity: $1.quantity, approvedBy: $1.approvedBy, saleID: $1.saleID) },

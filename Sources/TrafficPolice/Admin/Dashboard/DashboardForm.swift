@@ -37,6 +37,9 @@ public struct DashboardAction: Sendable, Hashable {
         case reconcile
         /// Run a rebalancing pass of the event now.
         case rebalance
+        /// End the event's sales on every platform (mode `closed`, `traffic-police event close`), with
+        /// the reason given, if any.
+        case close(reason: String?)
     }
 
     public var kind: Kind
@@ -81,14 +84,9 @@ public struct DashboardAction: Sendable, Hashable {
         case "off": on = false
         default: return .failure(.invalid("the switch must be turned on or off"))
         }
-        let reason = form["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (reason?.count ?? 0) <= maximumTextLength else {
-            return .failure(.invalid("the reason is longer than \(maximumTextLength) characters"))
+        return reason(form).map {
+            DashboardAction(kind: .failsafe(on: on, reason: $0), operatorName: operatorName, confirmed: form["confirm"] == "yes")
         }
-        return .success(
-            DashboardAction(
-                kind: .failsafe(on: on, reason: reason?.isEmpty == false ? reason : nil), operatorName: operatorName,
-                confirmed: form["confirm"] == "yes"))
     }
 
     /// A reconciliation form: `operator`, `confirm`.
@@ -99,6 +97,15 @@ public struct DashboardAction: Sendable, Hashable {
     /// A rebalancing form: `operator`, `confirm`.
     public static func rebalance(_ form: FormFields) -> Result<DashboardAction, DashboardFormError> {
         named(.rebalance, form)
+    }
+
+    /// An end-of-sales form: `operator`, `reason` (optional), `confirm`.
+    public static func close(_ form: FormFields) -> Result<DashboardAction, DashboardFormError> {
+        named(form).flatMap { operatorName in
+            reason(form).map {
+                DashboardAction(kind: .close(reason: $0), operatorName: operatorName, confirmed: form["confirm"] == "yes")
+            }
+        }
     }
 
     /// An action that needs nothing but the operator's name.
@@ -113,6 +120,15 @@ public struct DashboardAction: Sendable, Hashable {
             return .failure(.invalid("the operator's name is longer than \(maximumTextLength) characters"))
         }
         return .success(name)
+    }
+
+    /// The optional `reason`, trimmed (blank: nil), at most ``maximumTextLength`` characters.
+    private static func reason(_ form: FormFields) -> Result<String?, DashboardFormError> {
+        let reason = form["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard reason.count <= maximumTextLength else {
+            return .failure(.invalid("the reason is longer than \(maximumTextLength) characters"))
+        }
+        return .success(reason.isEmpty ? nil : reason)
     }
 }
 

@@ -42,8 +42,9 @@ enum DashboardPages {
     }
 
     /// An event's page: the live part (replaced by Server-Sent Events) and the actions
-    /// ("Rebalance now" only when `rebalance`: this daemon runs a rebalancer).
-    static func eventPage(_ board: EventBoard, form: FormContext, rebalance: Bool = false) -> HTML {
+    /// ("Rebalance now" only when `rebalance`: this daemon runs a rebalancer; "End sales" only when
+    /// `close` and the event is not closed yet).
+    static func eventPage(_ board: EventBoard, form: FormContext, rebalance: Bool = false, close: Bool = false) -> HTML {
         let id = board.snapshot.id
         return page(title: board.snapshot.name, script: true) { html in
             html.element("p", ["class": "crumbs"]) { html in
@@ -78,6 +79,14 @@ enum DashboardPages {
                         "Runs a rebalancing pass now instead of at the next interval: unsold allocation moves from "
                             + "slow platforms to fast ones; the changes appear under the capacity changes.",
                         action: "\(eventPath(id))/rebalance", button: "Rebalance now…", form: form, into: &html)
+                }
+                if close, board.snapshot.mode != .closed {
+                    actionForm(
+                        "End sales",
+                        "Ends the sales for good: every platform closes at what it has sold; the box office can "
+                            + "still sell what is left, with approval. You confirm on the next page.",
+                        action: "\(eventPath(id))/close", button: "End sales…", reason: true, danger: true, form: form,
+                        into: &html)
                 }
                 failsafeSwitchForm(board.failsafe, form: form, into: &html)
             }
@@ -223,6 +232,34 @@ enum DashboardPages {
                     "Run a rebalancing pass of \(event?.name ?? id) now, asked by \(action.operatorName)?",
                     action: "\(eventPath(id))/rebalance", button: "Rebalance now", operatorName: action.operatorName,
                     cancel: eventPath(id), form: form, into: &html)
+            case .close(let reason):
+                let id = event?.id ?? ""
+                html.element(
+                    "p", ["class": "confirm"],
+                    text: "End the sales of \(event?.name ?? id) on every platform, asked by \(action.operatorName)?")
+                html.element("ul") { html in
+                    html.element("li", text: "Every platform closes at what it has sold, within a second or two.")
+                    html.element(
+                        "li",
+                        text: "Orders the platforms already made are still honoured: one made before its platform "
+                            + "heard comes out of the free stock, as in red alert (if none is left it is flagged as overbooked).")
+                    html.element("li", text: "The box office can still sell what is left, with approval.")
+                    html.element("li", text: "There is no reopening from the dashboard.")
+                }
+                if let event {
+                    html.element(
+                        "p", text: "Sold now: \(event.sold) of \(event.capacity) (mode \(event.mode.dashboardLabel)).")
+                }
+                if let reason { html.element("p", text: "Reason: \(reason)") }
+                html.element("form", ["method": "post", "action": "\(eventPath(id))/close"]) { html in
+                    form.hidden(into: &html)
+                    hidden("operator", action.operatorName, into: &html)
+                    hidden("reason", reason ?? "", into: &html)
+                    hidden("confirm", "yes", into: &html)
+                    html.element("button", ["type": "submit", "class": "danger"], text: "End sales")
+                    html.text(" ")
+                    html.element("a", ["href": eventPath(id)], text: "Cancel")
+                }
             case .failsafe(let on, let reason):
                 html.element(
                     "p", ["class": "confirm"],
@@ -244,16 +281,19 @@ enum DashboardPages {
         }
     }
 
-    /// An event action's part of the page: a title, what it does, and its form (the operator's name).
+    /// An event action's part of the page: a title, what it does, and its form (the operator's name,
+    /// and a reason when `reason`; the button red when `danger`).
     private static func actionForm(
-        _ title: String, _ note: String, action: String, button: String, form: FormContext, into html: inout HTML
+        _ title: String, _ note: String, action: String, button: String, reason: Bool = false, danger: Bool = false,
+        form: FormContext, into html: inout HTML
     ) {
         html.element("h2", text: title)
         html.element("p", text: note)
         html.element("form", ["method": "post", "action": action]) { html in
             form.hidden(into: &html)
             operatorField(form, into: &html)
-            html.element("button", ["type": "submit"], text: button)
+            if reason { reasonField(into: &html) }
+            html.element("button", ["type": "submit", "class": danger ? "danger" : nil], text: button)
         }
     }
 
@@ -382,7 +422,7 @@ enum DashboardPages {
             form.hidden(into: &html)
             hidden("state", on ? "off" : "on", into: &html)
             operatorField(form, into: &html)
-            labelled("Reason", into: &html) { $0.void("input", ["type": "text", "name": "reason", "maxlength": "200"]) }
+            reasonField(into: &html)
             html.element("button", ["type": "submit", "class": on ? nil : "danger"], text: on ? "Turn fail-safe off…" : "Turn fail-safe on…")
         }
     }
@@ -394,6 +434,10 @@ enum DashboardPages {
                 ["type": "text", "name": "operator", "required": "", "maxlength": "200", "autocomplete": "name",
                  "value": form.operatorHint])
         }
+    }
+
+    private static func reasonField(into html: inout HTML) {
+        labelled("Reason", into: &html) { $0.void("input", ["type": "text", "name": "reason", "maxlength": "200"]) }
     }
 
     private static func labelled(_ label: String, into html: inout HTML, _ field: (inout HTML) -> Void) {

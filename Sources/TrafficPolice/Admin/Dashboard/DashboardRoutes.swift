@@ -9,7 +9,8 @@ import TrafficPoliceCore
 /// /dashboard/events/{id}/live` (Server-Sent Events), `POST /dashboard/events/{id}/sales` (a
 /// box-office sale, confirmed on a second page), `POST /dashboard/events/{id}/reconcile` (a
 /// reconciliation, likewise), `POST /dashboard/events/{id}/rebalance` (a rebalancing pass, likewise;
-/// only where a rebalancer runs), `POST /dashboard/failsafe` (the operators' switch, likewise),
+/// only where a rebalancer runs), `POST /dashboard/events/{id}/close` (ending the event's sales,
+/// likewise), `POST /dashboard/failsafe` (the operators' switch, likewise),
 /// `GET /dashboard/assets/{name}`. Every POST needs the session's CSRF token and a
 /// same-origin request (403 otherwise) and is logged with the operator's name.
 struct DashboardRoutes: Sendable {
@@ -29,6 +30,7 @@ struct DashboardRoutes: Sendable {
             Route(.POST, "/dashboard/events/{id}/sales", name: "dashboard_sale", handler: sale),
             Route(.POST, "/dashboard/events/{id}/reconcile", name: "dashboard_reconcile", handler: reconcile),
             Route(.POST, "/dashboard/events/{id}/rebalance", name: "dashboard_rebalance", handler: rebalance),
+            Route(.POST, "/dashboard/events/{id}/close", name: "dashboard_close", handler: close),
             Route(.POST, "/dashboard/failsafe", name: "dashboard_failsafe", handler: failsafe),
             Route(.GET, "/dashboard/assets/{name}", name: "dashboard_asset", handler: asset),
         ]
@@ -54,7 +56,10 @@ struct DashboardRoutes: Sendable {
         guard let id = try? EventID(request.parameter ?? "") else { return Self.badEventID(session) }
         do {
             return session.page(
-                .ok, DashboardPages.eventPage(try await source.board(id), form: session.form, rebalance: source.rebalance != nil))
+                .ok,
+                DashboardPages.eventPage(
+                    try await source.board(id), form: session.form, rebalance: source.rebalance != nil,
+                    close: source.close != nil))
         } catch {
             return session.page(failure(error, id), DashboardPages.outcome("Unavailable", message(error, id), success: false, back: DashboardPages.root))
         }
@@ -203,6 +208,51 @@ struct DashboardRoutes: Sendable {
         }
     }
 
+    /// "End sales…": the event's mode becomes `closed` (`EventDesk.close`, as `traffic-police event
+    /// close`). Allowed in red alert and in fail-safe too: closing is always safe (it only takes the
+    /// platforms' unsold capacity away, and recovery rebuilds the event closed from the ledger). An
+    /// event already closed is answered "Already ended" instead of a confirmation page.
+    private func close(_ request: ServerRequest) async -> ServerResponse {
+        await confirmedEventAction(
+            request, action: "end of sales", refused: "Not ended", decode: DashboardAction.close,
+            hook: source.close, notOffered: "This server cannot end sales.", failsafe: nil,
+            nothingToDo: { $0.mode == .closed ? Self.alreadyEnded($0.id) : nil }
+        ) { close, id, back, action, session in
+            guard case .close(let reason) = action.kind else { return session.page(.badRequest, HTML()) }
+            var fields: Logger.Metadata = [
+                "EVENT_ID": "\(id.rawValue)", "OPERATOR": "\(action.operatorName)", "REASON": "\(reason ?? "")",
+                "SOURCE": "dashboard",
+            ]
+            let result: EventDesk.CloseResult
+            do {
+                result = try await close(id, action.operatorName, reason)
+            } catch {
+                fields["ERROR"] = "\(error)"
+                logger.warning("sales not ended", metadata: fields)
+                return session.page(failure(error, id), DashboardPages.outcome("Not ended", message(error, id), success: false, back: back))
+            }
+            switch result {
+            case .closed:
+                logger.notice("sales ended", metadata: fields)
+                return session.page(
+                    .ok,
+                    DashboardPages.outcome(
+                        "Sales ended",
+                        "The sales of \(id.rawValue) are ended, by \(action.operatorName): every platform closes at what it "
+                            + "has sold within a second or two. The box office can still sell what is left, with approval.",
+                        success: true, back: back))
+            case .alreadyClosed:
+                logger.info("sales already ended", metadata: fields)
+                let answer = Self.alreadyEnded(id.rawValue)
+                return session.page(.ok, DashboardPages.outcome(answer.title, answer.message, success: true, back: back))
+            }
+        }
+    }
+
+    private static func alreadyEnded(_ id: String) -> (title: String, message: String) {
+        ("Already ended", "The sales of \(id) were already ended; nothing changed.")
+    }
+
     private func failsafe(_ request: ServerRequest) async -> ServerResponse {
         let back = DashboardPages.root
         return await guarded(
@@ -251,12 +301,15 @@ struct DashboardRoutes: Sendable {
     }
 
     /// An event action the source may not offer: 404 for an unknown event, 503 without the hook
-    /// (`notOffered`), the confirmation page, 423 in fail-safe (`failsafe`, the page's message),
-    /// then `perform` with the hook.
+    /// (`notOffered`), the confirmation page (or, when `nothingToDo` has an answer for the event, that
+    /// answer: 200, title and message), 423 in fail-safe (`failsafe`, the page's message; nil: allowed
+    /// in fail-safe), then `perform` with the hook.
     private func confirmedEventAction<Hook>(
         _ request: ServerRequest, action: String, refused: String,
         decode: (FormFields) -> Result<DashboardAction, DashboardFormError>, hook: Hook?, notOffered: String,
-        failsafe failsafeMessage: String, _ perform: (Hook, EventID, String, DashboardAction, Session) async -> ServerResponse
+        failsafe failsafeMessage: String?,
+        nothingToDo: (EventSnapshot) -> (title: String, message: String)? = { _ in nil },
+        _ perform: (Hook, EventID, String, DashboardAction, Session) async -> ServerResponse
     ) async -> ServerResponse {
         await eventAction(request, action: action, refused: refused, decode: decode) { id, back, action, session in
             let event: EventSnapshot
@@ -269,9 +322,12 @@ struct DashboardRoutes: Sendable {
                 return session.page(.serviceUnavailable, DashboardPages.outcome(refused, notOffered, success: false, back: back))
             }
             guard action.confirmed else {
+                if let answer = nothingToDo(event) {
+                    return session.page(.ok, DashboardPages.outcome(answer.title, answer.message, success: true, back: back))
+                }
                 return session.page(.ok, DashboardPages.confirmation(action, event: event, form: session.form))
             }
-            if DashboardBanner.failsafe(await source.failsafe(), eventMode: event.mode) != nil {
+            if let failsafeMessage, DashboardBanner.failsafe(await source.failsafe(), eventMode: event.mode) != nil {
                 return session.page(.locked, DashboardPages.outcome("\(refused): fail-safe", failsafeMessage, success: false, back: back))
             }
             return await perform(hook, id, back, action, session)

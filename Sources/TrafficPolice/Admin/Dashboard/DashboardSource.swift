@@ -18,6 +18,9 @@ public struct DashboardSource: Sendable {
     /// Asks the rebalancer for a pass of one event now (`Rebalancer.requestPass(of:by:)`); nil: the
     /// dashboard does not offer it (an instance that runs no rebalancer).
     public var rebalance: (@Sendable (EventID, _ by: String) async -> RebalanceRequests.Outcome)?
+    /// Ends one event's sales (`EventDesk.close(_:by:reason:)`, as `traffic-police event close`; offered
+    /// in red alert and fail-safe too: closing is always safe); nil: the dashboard does not offer it.
+    public var close: (@Sendable (EventID, _ by: String, _ reason: String?) async throws -> EventDesk.CloseResult)?
 
     public init(
         events: @escaping @Sendable () async throws -> [EventSnapshot],
@@ -25,7 +28,8 @@ public struct DashboardSource: Sendable {
         failsafe: @escaping @Sendable () async -> FailsafeState,
         setFailsafeSwitch: (@Sendable (_ on: Bool, _ by: String, _ reason: String?) async throws -> FailsafeSwitch)?,
         reconcile: (@Sendable (EventID, _ by: String) -> ReconcileStart)? = nil,
-        rebalance: (@Sendable (EventID, _ by: String) async -> RebalanceRequests.Outcome)? = nil
+        rebalance: (@Sendable (EventID, _ by: String) async -> RebalanceRequests.Outcome)? = nil,
+        close: (@Sendable (EventID, _ by: String, _ reason: String?) async throws -> EventDesk.CloseResult)? = nil
     ) {
         self.events = events
         self.board = board
@@ -33,6 +37,7 @@ public struct DashboardSource: Sendable {
         self.setFailsafeSwitch = setFailsafeSwitch
         self.reconcile = reconcile
         self.rebalance = rebalance
+        self.close = close
     }
 
     /// How many capacity changes the event page reads.
@@ -40,7 +45,8 @@ public struct DashboardSource: Sendable {
 
     /// Reads Redis and the ledger through the desk, the queue's figures (when given), and this
     /// daemon's watchdog (`localFailsafe`: its status while in fail-safe, else nil); starts
-    /// reconciliations with `reconciliations` and asks `rebalancer` for passes, when given.
+    /// reconciliations with `reconciliations` and asks `rebalancer` for passes, when given; ends sales
+    /// through the desk.
     public static func live(
         desk: EventDesk, queue: DeliveryQueue?, localFailsafe: @escaping @Sendable () -> String? = { nil },
         reconciliations: DashboardReconciliations? = nil, rebalancer: Rebalancer? = nil
@@ -74,6 +80,7 @@ public struct DashboardSource: Sendable {
             failsafe: failsafe,
             setFailsafeSwitch: { try await ledger.setFailsafeSwitch(on: $0, by: $1, reason: $2) },
             reconcile: reconcile,
-            rebalance: rebalance)
+            rebalance: rebalance,
+            close: { try await desk.close($0, by: $1, reason: $2) })
     }
 }
