@@ -203,6 +203,31 @@ import TrafficPoliceCore
         }
     }
 
+    /// The listings were already at their allocations (30) when the daemon first looked, so its
+    /// first pass publishes nothing; quota that later leaves a slow platform is still shrunk there
+    /// (and confirmed) before the fast one grows: the first look is written to the ledger.
+    @Test func listingsAlreadyAtTheirAllocationsAreShrunkBeforeQuotaLeaves() async throws {
+        try await RebalancerFixture.withPublishedAllocations(listedAt: 30) { fixture in
+            let listings = try await fixture.stack.ledger.listings(fixture.event)
+            #expect(try await QueueTesting.eventually(timeout: .seconds(10)) {
+                let published = try await fixture.stack.ledger.listings(fixture.event)
+                return Platform.allCases.allSatisfy { published[$0]?.published == 30 }
+            }, "the first look is in the ledger: \(listings.mapValues(\.published))")
+            // Later passes start from it: nothing is published again where the platform showed 30
+            // (Luma, which does not say, is shrunk to 30 once).
+            try await Task.sleep(for: .milliseconds(2_500))
+            let republished = try await fixture.stack.ledger.capacityChanges(fixture.event).filter {
+                $0.platform != .luma && ($0.kind == .grow || $0.kind == .shrink)
+            }
+            #expect(republished.isEmpty, "published again: \(republished.map { "\($0.platform?.rawValue ?? "") \($0.kind) \($0.capacity ?? 0)" })")
+            for _ in 0..<26 { try await fixture.sell(.luma, 1) }
+            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                (try await fixture.simulatorCapacities()[.luma] ?? 0) > 30
+            }, "quota moved to Luma")
+            try await fixture.expectPublishSafety()
+        }
+    }
+
     /// A static split (no quota moves) still publishes the allocations and closes at the soft cap.
     @Test func aStaticSplitPublishesAndClosesButMovesNothing() async throws {
         let logs = LogCapture()
@@ -234,8 +259,11 @@ struct RebalancerFixture {
     let ids: [Platform: String]
     let gateway: PlatformGateway
     let curl: CurlClient
+    /// The capacity each simulated listing started with (nil: no limit).
+    var listedAt: Int? = nil
 
-    static func open(sim: TestSimulator, stack: TestStack) async throws -> RebalancerFixture {
+    /// `listedAt`: the capacity each simulated listing starts with (nil: no limit).
+    static func open(sim: TestSimulator, stack: TestStack, listedAt: Int? = nil) async throws -> RebalancerFixture {
         let tag = UUID().uuidString.prefix(8).lowercased()
         // Tokens of the test's own: the throttle buckets are per token.
         func token(_ platform: Platform) -> String { "\(platform.rawValue)-\(tag)" }
@@ -258,7 +286,8 @@ struct RebalancerFixture {
             // Ids of the test's own: the simulator's generated ones repeat across in-process simulators.
             let chosen = platform == .luma ? "evt-\(tag)" : String(Int.random(in: 100_000_000...999_999_999))
             let created = try await sim.control(
-                "POST", "/control/events", ["platform": platform.rawValue, "id": chosen, "capacity": NSNull()])
+                "POST", "/control/events",
+                ["platform": platform.rawValue, "id": chosen, "capacity": listedAt.map { $0 as Any } ?? NSNull()])
             let id = try #require(created["id"] as? String)
             ids[platform] = id
             try await stack.desk.link(event, platform: platform, platformEventID: id, ticketClassID: nil)
@@ -269,7 +298,8 @@ struct RebalancerFixture {
         let gateway = PlatformGateway(
             endpoints: endpoints, throttler: try Throttler(redis: stack.redis, budgets: try Self.budgets()), curl: curl,
             logger: Logger(label: "test.rebalancer.gateway"))
-        return RebalancerFixture(sim: sim, stack: stack, event: event, ids: ids, gateway: gateway, curl: curl)
+        return RebalancerFixture(
+            sim: sim, stack: stack, event: event, ids: ids, gateway: gateway, curl: curl, listedAt: listedAt)
     }
 
     /// The platforms' real limits, with a burst large enough for a test's passes: with the standard
@@ -287,19 +317,22 @@ struct RebalancerFixture {
     /// platform; the simulator's events start unlimited); closed and stopped after `body`.
     static func withPublishedAllocations(
         movesQuota: Bool = true, logs: LogCapture? = nil, platformCountTrust: Duration = .seconds(30),
-        _ body: (RebalancerFixture) async throws -> Void
+        listedAt: Int? = nil, _ body: (RebalancerFixture) async throws -> Void
     ) async throws {
         try await TestSimulator.with { sim in
             try await TestStack.with { stack in
-                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack)
+                let fixture = try await RebalancerFixture.open(sim: sim, stack: stack, listedAt: listedAt)
                 defer { fixture.close() }
                 let rebalancer = try fixture.rebalancer(
                     movesQuota: movesQuota, platformCountTrust: platformCountTrust, logs: logs)
                 let running = Task { try await rebalancer.run() }
                 defer { running.cancel() }
-                #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                    try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
-                })
+                // Listings created at 30 change nothing on the simulator: the test looks at the ledger.
+                if listedAt == nil {
+                    #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
+                        try await fixture.simulatorCapacities() == [.eventbrite: 30, .luma: 30, .meetup: 30]
+                    })
+                }
                 try await body(fixture)
             }
         }
@@ -400,7 +433,7 @@ struct RebalancerFixture {
     /// was absorbed here), with each platform's published and sold as they stood at that instant.
     func expectPublishSafety() async throws {
         let changes = try await sim.control("GET", "/control/capacity-changes")["capacity_changes"] as? [[String: Any]] ?? []
-        var published: [Platform: Int] = [:]
+        var published: [Platform: Int] = listedAt.map { at in Dictionary(uniqueKeysWithValues: Platform.allCases.map { ($0, at) }) } ?? [:]
         var sold: [Platform: Int] = [:]
         var checked = 0
         for change in changes {

@@ -325,6 +325,37 @@ def failsafe_steps(a, board):
     check("turned off, the fail-safe banner goes", gone, f"banners {board.banners()}")
 
 
+def end_sales_checks(a, board):
+    """"End sales…", confirmed: the event is closed, the daemon logs who, and every listing on the
+    simulator stops selling (its capacity what it sold, Meetup's RSVPs closed); the button goes."""
+    board.open_event()
+    confirmation = board.submit("/close", {"operator": "Dana Box", "reason": "venue full"})
+    check("End sales asks for confirmation first",
+          "End the sales of" in confirmation and event_show(a)["mode"] != "closed", confirmation[:200])
+    text = board.confirm()
+    check("…confirmed, the sales are ended (mode closed)",
+          "Sales ended" in text and event_show(a)["mode"] == "closed", text[:160])
+
+    def logged():
+        with open(a.daemon_log, errors="replace") as log:
+            return any("sales ended" in line and "Dana Box" in line and "SOURCE=dashboard" in line for line in log)
+    check("…logged with the operator's name (SOURCE=dashboard)", eventually(logged, 10))
+    ids = {name: platform["platform_event_id"] for name, platform in event_show(a)["platforms"].items()
+           if platform.get("platform_event_id")}
+
+    def closed():
+        last = {}
+        for change in control(a, "/control/capacity-changes")["capacity_changes"]:
+            if ids.get(change["platform"]) == change["event_id"]:
+                last[change["platform"]] = change
+        return len(last) == len(ids) and all(
+            change["closed"] or (change["new"] is not None and change["new"] <= change["sold"]) for change in last.values())
+    check(f"…and every listing on the simulator stops selling ({', '.join(sorted(ids))})", eventually(closed, 20))
+    board.open_event()
+    gone = not board.driver.find_elements(By.CSS_SELECTOR, "form[action$='/close']")
+    check("a closed event's page offers no End sales button", gone)
+
+
 def phone_checks(board):
     board.driver.set_window_size(390, 844)
     board.open_event()
@@ -362,6 +393,7 @@ def main():
             rebalance_checks(a, board)
             failsafe_checks(a, board)
             phone_checks(board)
+            end_sales_checks(a, board)
     except Exception as error:  # a step that could not run is a failed check, reported with the rest
         traceback.print_exc()
         check("the browser session ran to the end", False,

@@ -64,6 +64,17 @@ extension Ledger {
         }
     }
 
+    /// Sets the listing's published capacity to what the platform itself showed when the rebalancer
+    /// read it back (a capacity set before the daemon looked, or by hand), without a history row:
+    /// nothing was published. From then on the ledger is never below what the platform offers.
+    public func recordReadBack(event: EventID, platform: Platform, capacity: Int) async throws {
+        guard capacity >= 0 else { throw DomainError("a published capacity must be from 0, got \(capacity)") }
+        let rows = try await postgres.query(
+            "UPDATE listings SET published = $3 WHERE event_id = $1 AND platform = $2",
+            [event.rawValue, platform.rawValue, capacity])
+        guard rows.affectedRows == 1 else { throw LedgerError.eventNotFound(event) }
+    }
+
     /// Records a capacity published to `platform` (`sold`: what the platform held then), with its
     /// history row; `shrink`, `grow` and `close` also set the listing's published capacity.
     /// - Throws: `DomainError` for a `transfer` (see ``recordTransfer(event:from:to:moved:fence:)``)

@@ -78,24 +78,31 @@ extension Rebalancer {
 
     /// What each linked platform publishes: the ledger's record (written before a grow and after a
     /// shrink, so it is never below what the platform offers), and on the first pass after the
-    /// daemon starts what each platform says (its capacity may have been set by hand). A platform
-    /// that does not say (Luma) counts as unlimited until a shrink to its allocation is read back.
-    /// Throws when a platform cannot be read: nothing is planned on a guess.
+    /// daemon starts what each platform says (its capacity may have been set by hand, or before the
+    /// daemon ever published): that is written to the ledger, so that later passes start from it
+    /// too. A platform without a limit (Luma does not say; a Meetup limit of 0) counts as unlimited
+    /// until the rebalancer publishes a capacity there. Throws when a platform cannot be read:
+    /// nothing is planned on a guess.
     private func loadPublished(_ event: WatchedEvent, watch: inout EventWatch) async throws {
         let listings = try await desk.ledger.listings(event.record.id)
         var published: [Platform: Int] = [:]
         for platform in event.listings.keys {
-            published[platform] = listings[platform]?.published ?? 0
+            published[platform] =
+                watch.unlimitedUntilPublished.contains(platform) ? Self.unlimited : listings[platform]?.published ?? 0
         }
         if !watch.readBack {
             for (platform, reference) in event.listings {
                 let read = try await publisher.readCapacity(reference)
-                if read.closed {
-                    published[platform] = read.sold ?? 0  // it offers nothing more
-                } else if read.capacityKnown {
-                    published[platform] = read.capacity ?? Self.unlimited
-                } else {
+                let shown: Int? =
+                    read.closed ? read.sold ?? 0 : read.capacityKnown ? read.capacity : nil
+                guard let shown else {
                     published[platform] = Self.unlimited
+                    watch.unlimitedUntilPublished.insert(platform)
+                    continue
+                }
+                published[platform] = shown
+                if shown != listings[platform]?.published {
+                    try await desk.ledger.recordReadBack(event: event.record.id, platform: platform, capacity: shown)
                 }
             }
             watch.readBack = true
@@ -184,6 +191,7 @@ extension Rebalancer {
                 try await desk.ledger.recordPublished(
                     event: id, platform: platform, capacity: capacity, sold: sold[platform] ?? 0, kind: .shrink,
                     fence: fence, confirmed: false)
+                watch.unlimitedUntilPublished.remove(platform)
                 Counter(label: "traffic_police_capacity_pushes_total", dimensions: [("platform", platform.rawValue), ("kind", "shrink")]).increment()
             case .close(let platform):
                 guard let reference = event.listings[platform] else { continue }
@@ -203,6 +211,7 @@ extension Rebalancer {
                 try await desk.ledger.recordPublished(
                     event: id, platform: platform, capacity: closedAt, sold: closedAt, kind: .close, fence: fence,
                     confirmed: false)
+                watch.unlimitedUntilPublished.remove(platform)
                 Counter(label: "traffic_police_capacity_pushes_total", dimensions: [("platform", platform.rawValue), ("kind", "close")]).increment()
             case .confirmShrink(let platform):
                 guard let reference = event.listings[platform], !failedCloses.contains(platform) else { continue }
@@ -279,6 +288,7 @@ extension Rebalancer {
                     return .stopped
                 }
                 watch.published[platform] = capacity
+                watch.unlimitedUntilPublished.remove(platform)
                 Counter(label: "traffic_police_capacity_pushes_total", dimensions: [("platform", platform.rawValue), ("kind", "grow")]).increment()
             case .enterRedAlert:
                 guard failedCloses.isEmpty else { return .stopped }

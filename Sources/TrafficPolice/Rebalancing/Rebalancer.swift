@@ -311,6 +311,9 @@ struct EventWatch: Sendable {
     var platformSoldAt: [Platform: Int64] = [:]
     /// Whether the platforms' capacities were read back since the daemon started.
     var readBack = false
+    /// What a read back found that the ledger cannot hold (no limit: Luma's unknown capacity, a
+    /// Meetup limit of 0), until the rebalancer publishes a capacity there.
+    var unlimitedUntilPublished: Set<Platform> = []
     var redAlertSince: ContinuousClock.Instant?
     /// When this daemon first saw the event at its soft cap: red alert seen in the counters, or a
     /// pass began closing the platforms (a platform's own count may show it first).
