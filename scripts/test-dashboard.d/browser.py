@@ -343,14 +343,29 @@ def end_sales_checks(a, board):
     ids = {name: platform["platform_event_id"] for name, platform in event_show(a)["platforms"].items()
            if platform.get("platform_event_id")}
 
-    def closed():
+    def last_changes():
         last = {}
         for change in control(a, "/control/capacity-changes")["capacity_changes"]:
             if ids.get(change["platform"]) == change["event_id"]:
                 last[change["platform"]] = change
+        return last
+
+    def held():
+        """Tickets each listing holds now (the simulator's truth)."""
+        totals = {name: 0 for name in ids}
+        for sale in control(a, "/control/sales")["sales"]:
+            if ids.get(sale["platform"]) == sale["event_id"]:
+                totals[sale["platform"]] += sale.get("tickets_held", 0)
+        return totals
+
+    def closed():
+        last, now = last_changes(), held()
         return len(last) == len(ids) and all(
-            change["closed"] or (change["new"] is not None and change["new"] <= change["sold"]) for change in last.values())
-    check(f"…and every listing on the simulator stops selling ({', '.join(sorted(ids))})", eventually(closed, 20))
+            change["closed"] or (change["new"] is not None and change["new"] <= now[name]) for name, change in last.items())
+    check(f"…and every listing on the simulator stops selling ({', '.join(sorted(ids))})", eventually(closed, 20),
+          f"holding {held()}; last changes: " + "; ".join(
+              f"{name}: {change.get('call')} {change.get('old')} → {change.get('new')}, closed {change.get('closed')}"
+              for name, change in sorted(last_changes().items())))
     board.open_event()
     gone = not board.driver.find_elements(By.CSS_SELECTOR, "form[action$='/close']")
     check("a closed event's page offers no End sales button", gone)
