@@ -23,6 +23,35 @@ extension DaemonSuite {
             var event: String
             var ids: [String: String]
             var environment: [String: String]
+
+            func tearDown() {
+                sim.stop()
+                daemon.cleanUp()
+                Task { await database.drop() }
+            }
+        }
+
+        /// Only a reconciliation may find orders whose webhooks are lost: the Luma sweep and
+        /// Eventbrite's catch-up read are put off.
+        static let reconciliationOnly = [
+            "TRAFFIC_POLICE_PLATFORMS_LUMA_SWEEP_INTERVAL_MS": "600000",
+            "TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_CATCH_UP_INTERVAL_MS": "600000",
+        ]
+
+        /// Ten buyers on Eventbrite and Luma whose webhooks are all lost; returns once the demand ran.
+        static func sellWithLostWebhooks(_ setup: Setup) async throws {
+            let dropped = try await setup.sim.control("/control/config", [
+                "webhooks": ["duplicate_probability": 0.0, "drop_probability": 1.0, "delay_ms": ["min": 0, "max": 0]]
+            ])
+            try #require(dropped.status == 200)
+            let more = try await setup.sim.control("/control/demand/start", [
+                "events": setup.ids, "rate_per_second": 40, "skew": ["eventbrite": 50, "luma": 50, "meetup": 0],
+                "quantity": ["min": 1, "max": 2], "total": 10, "shape": "steady", "cancel_fraction": 0.0,
+            ])
+            try #require(more.status == 202, "\(String(describing: more.json))")
+            while (try await setup.sim.control("/control/demand").json as? [String: Any])?["running"] as? Bool == true {
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
 
         static func setUp(
@@ -90,11 +119,7 @@ extension DaemonSuite {
             let redis = try await PrivateRedis.start()
             defer { redis.cleanUp() }
             let setup = try await Self.setUp("frozen", redis: redis, seed: 808)
-            defer {
-                setup.sim.stop()
-                setup.daemon.cleanUp()
-                Task { await setup.database.drop() }
-            }
+            defer { setup.tearDown() }
             // C 300, S 30: 270 split equally.
             let published = try await Self.waitForListings(setup, within: .seconds(30)) { $0.capacity == 90 }
             try #require(published.values.allSatisfy { $0.capacity == 90 }, "allocations published: \(published)")
@@ -129,11 +154,7 @@ extension DaemonSuite {
             let redis = try await PrivateRedis.start()
             defer { redis.cleanUp() }
             let setup = try await Self.setUp("switch", redis: redis, seed: 810)
-            defer {
-                setup.sim.stop()
-                setup.daemon.cleanUp()
-                Task { await setup.database.drop() }
-            }
+            defer { setup.tearDown() }
             _ = try await Self.waitForListings(setup, within: .seconds(30)) { $0.capacity == 90 }
             let onAt = Date()
             let on = try await E2E.cli(["failsafe", "on", "--by", "Ada", "--reason", "test"], environment: setup.environment)
@@ -165,19 +186,9 @@ extension DaemonSuite {
         func aRedisRestartedEmptyIsRebuiltFromTheLedgerBeforeSalesReopen() async throws {
             var redis = try await PrivateRedis.start()
             defer { redis.cleanUp() }
-            // Only the reconciliation of the recovery may find the orders whose webhooks are lost below:
-            // the Luma sweep and Eventbrite's catch-up read are put off.
-            let setup = try await Self.setUp(
-                "emptied", redis: redis, seed: 809,
-                extra: [
-                    "TRAFFIC_POLICE_PLATFORMS_LUMA_SWEEP_INTERVAL_MS": "600000",
-                    "TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_CATCH_UP_INTERVAL_MS": "600000",
-                ])
-            defer {
-                setup.sim.stop()
-                setup.daemon.cleanUp()
-                Task { await setup.database.drop() }
-            }
+            // Only the reconciliation of the recovery may find the orders whose webhooks are lost below.
+            let setup = try await Self.setUp("emptied", redis: redis, seed: 809, extra: Self.reconciliationOnly)
+            defer { setup.tearDown() }
             _ = try await Self.waitForListings(setup, within: .seconds(30)) { $0.capacity == 90 }
             let started = try await setup.sim.control("/control/demand/start", [
                 "events": setup.ids, "rate_per_second": 40, "skew": ["eventbrite": 34, "luma": 33, "meetup": 33],
@@ -199,18 +210,7 @@ extension DaemonSuite {
             try #require(!truth.isEmpty && ledger == truth, "the drop settled: \(truth.count) vs \(ledger.count)")
 
             // More sales whose webhooks never arrive: as if they sat in the queue Redis is about to lose.
-            let dropped = try await setup.sim.control("/control/config", [
-                "webhooks": ["duplicate_probability": 0.0, "drop_probability": 1.0, "delay_ms": ["min": 0, "max": 0]]
-            ])
-            try #require(dropped.status == 200)
-            let more = try await setup.sim.control("/control/demand/start", [
-                "events": setup.ids, "rate_per_second": 40, "skew": ["eventbrite": 50, "luma": 50, "meetup": 0],
-                "quantity": ["min": 1, "max": 2], "total": 10, "shape": "steady", "cancel_fraction": 0.0,
-            ])
-            try #require(more.status == 202, "\(String(describing: more.json))")
-            while (try await setup.sim.control("/control/demand").json as? [String: Any])?["running"] as? Bool == true {
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            try await Self.sellWithLostWebhooks(setup)
             try await Task.sleep(for: .seconds(1))
             truth = try await PlatformDropTests.truth(setup.sim)
             ledger = try await PlatformDropTests.ledger(postgres, event: setup.event, holdingOnly: true)
@@ -244,34 +244,14 @@ extension DaemonSuite {
             var redis = try await PrivateRedis.start()
             defer { redis.cleanUp() }
             // Only a reconciliation may find the orders whose webhooks are lost below.
-            let setup = try await Self.setUp(
-                "offline", redis: redis, seed: 811,
-                extra: [
-                    "TRAFFIC_POLICE_PLATFORMS_LUMA_SWEEP_INTERVAL_MS": "600000",
-                    "TRAFFIC_POLICE_PLATFORMS_EVENTBRITE_CATCH_UP_INTERVAL_MS": "600000",
-                ])
-            defer {
-                setup.sim.stop()
-                setup.daemon.cleanUp()
-                Task { await setup.database.drop() }
-            }
+            let setup = try await Self.setUp("offline", redis: redis, seed: 811, extra: Self.reconciliationOnly)
+            defer { setup.tearDown() }
             _ = try await Self.waitForListings(setup, within: .seconds(30)) { $0.capacity == 90 }
             let postgres = try E2E.postgres(url: setup.database.url)
             defer { Task { await postgres.shutdown() } }
             #expect(await setup.daemon.terminate() == 0, "\(setup.daemon.log().suffix(2000))")
 
-            let dropped = try await setup.sim.control("/control/config", [
-                "webhooks": ["duplicate_probability": 0.0, "drop_probability": 1.0, "delay_ms": ["min": 0, "max": 0]]
-            ])
-            try #require(dropped.status == 200)
-            let sales = try await setup.sim.control("/control/demand/start", [
-                "events": setup.ids, "rate_per_second": 40, "skew": ["eventbrite": 50, "luma": 50, "meetup": 0],
-                "quantity": ["min": 1, "max": 2], "total": 10, "shape": "steady", "cancel_fraction": 0.0,
-            ])
-            try #require(sales.status == 202, "\(String(describing: sales.json))")
-            while (try await setup.sim.control("/control/demand").json as? [String: Any])?["running"] as? Bool == true {
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            try await Self.sellWithLostWebhooks(setup)
             let truth = try await PlatformDropTests.truth(setup.sim)
             try #require(!truth.isEmpty)
             #expect(try await PlatformDropTests.ledger(postgres, event: setup.event, holdingOnly: true).isEmpty)
