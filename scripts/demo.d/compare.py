@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Rebalancing compared with a static split: the same three drops (skew 60/30/10, 10/30/60, and
-60/30/10 shifting to 10/30/60 after half the buyers) against one platform-sim + daemon pair per mode.
+"""Rebalancing compared with a static split: the same four drops (skew 60/30/10, 10/30/60, 60/30/10
+shifting to 10/30/60 after half the buyers, and 60/30/10 with the soft cap at 85%) against one
+platform-sim + daemon pair per mode.
 
 Usage: compare.py prepare|run --bin DIR --mode NAME,CONTROL,API,REDIS_URL,POSTGRES_URL,DIR [--mode ...]
 
@@ -186,11 +187,20 @@ def measure(snapshot, sales, changes, absorbed, status, started):
     # Published capacities over time: the allocation each simulated event was created with, then
     # every change the platforms recorded (null, or Meetup's editEvent limit 0, is unlimited).
     soft = crossing(soft_cap)
-    published = {platform: snapshot["platforms"][platform]["allocation"] for platform in PLATFORMS}
+    # Each listing starts at the capacity it was created with: the first change's `old`, or for a
+    # listing never changed its share of the equal split (a Luma null or a Meetup 0 is no limit).
+    ordered = sorted(changes, key=lambda change: change["time"])
+    published = {platform: sellable // len(PLATFORMS) for platform in PLATFORMS}
+    for platform in PLATFORMS:
+        first = next((change for change in ordered if change["platform"] == platform), None)
+        if first is not None:
+            old = first.get("old")
+            published[platform] = math.inf if old is None or (platform == "meetup" and old == 0) else old
+    initial = dict(published)
     closed_rsvps = False
     violations = 0
     offered_changes = {platform: [] for platform in PLATFORMS}
-    for change in sorted(changes, key=lambda change: change["time"]):
+    for change in ordered:
         platform, instant, new = change["platform"], seconds(change["time"]), change["new"]
         call_name = change.get("call", "")
         if platform == "meetup" and "closeEventRsvps" in call_name:
@@ -216,7 +226,7 @@ def measure(snapshot, sales, changes, absorbed, status, started):
     def closed_for_good(platform):
         """When the platform stopped offering anything for good: from then on its offered capacity
         (the last change's) never exceeded what it held, whether a close or its own last sale did it."""
-        offered = snapshot["platforms"][platform]["allocation"]
+        offered = initial[platform]
         held_now, closed_at = 0, None
         events = [(at, 1, value) for at, value in offered_changes[platform]]
         events += [(at, 0, tickets) for at, name, tickets in timeline if name == platform]
