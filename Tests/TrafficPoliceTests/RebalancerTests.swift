@@ -97,11 +97,7 @@ import TrafficPoliceCore
             var late: [String] = []
             for _ in 0..<20 { late.append(try await fixture.sellOnThePlatformOnly(.eventbrite)) }
             for _ in 0..<26 { try await fixture.sell(.luma, 1) }
-            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                try await fixture.stack.ledger.capacityChanges(fixture.event).contains {
-                    $0.kind == .refused && $0.platform == .eventbrite && $0.detail.contains("sold on the platform: 20")
-                }
-            }, "the refusal is in the ledger with what Eventbrite said it sold")
+            #expect(try await fixture.refusalRecorded(.eventbrite, platformSold: 20), "the refusal is in the ledger with what Eventbrite said it sold")
             #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
                 (try await fixture.simulatorCapacities()[.luma] ?? 0) > 30
             }, "quota still moved to Luma")
@@ -126,11 +122,7 @@ import TrafficPoliceCore
                 "POST", "/control/meetup/mutation-errors",
                 ["event_id": meetupID, "count": 1, "code": "INTERNAL_ERROR", "message": "try again"])
             for _ in 0..<26 { try await fixture.sell(.luma, 1) }
-            #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
-                try await fixture.stack.ledger.capacityChanges(fixture.event).contains {
-                    $0.kind == .refused && $0.platform == .meetup && $0.detail.contains("sold on the platform: 5")
-                }
-            }, "the mutation error is in the ledger with what Meetup sold")
+            #expect(try await fixture.refusalRecorded(.meetup, platformSold: 5), "the mutation error is in the ledger with what Meetup sold")
             #expect(try await QueueTesting.eventually(timeout: .seconds(15)) {
                 let meetup = try await fixture.simulatorCapacities()[.meetup] ?? 0
                 return meetup < 30 && meetup >= 5
@@ -391,6 +383,15 @@ struct RebalancerFixture {
             "POST", "/control/sales", ["platform": platform.rawValue, "event_id": try #require(ids[platform]), "quantity": 1])
         let sale = try #require(answer["sale"] as? [String: Any], "the platform sold: \(answer)")
         return try #require(sale["id"] as? String)
+    }
+
+    /// Whether, within 15 s, the ledger holds a `refused` row for `platform` with what it said it sold.
+    func refusalRecorded(_ platform: Platform, platformSold: Int) async throws -> Bool {
+        try await QueueTesting.eventually(timeout: .seconds(15)) {
+            try await stack.ledger.capacityChanges(event).contains {
+                $0.kind == .refused && $0.platform == platform && $0.detail.contains("sold on the platform: \(platformSold)")
+            }
+        }
     }
 
     /// Capacity writes the platform received (Eventbrite: POSTs).
